@@ -1,0 +1,39 @@
+# The two commands of the README: `make run` and `make test`.
+VENV ?= .venv
+BIN := $(VENV)/bin
+PYTHON ?= python3
+FLASK := $(BIN)/flask --app app
+
+.PHONY: run test lint install system-deps
+
+# Installs (again) only when pyproject.toml changed.
+$(VENV)/.installed: pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $@
+
+install: $(VENV)/.installed
+
+# Embedded default: SQLite in instance/, scheduler in-process, demo content.
+run: install
+	$(FLASK) db upgrade
+	$(FLASK) demo
+	$(FLASK) run --host 127.0.0.1 --port 5000
+
+# Debian packages the browser tests need (Chromium); skipped when present.
+system-deps:
+	@bash scripts/system-deps.sh
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+# Lint, then the whole suite on SQLite, then again on PostgreSQL when
+# TEST_DATABASE_URL is set (.ci/run sets it to a throwaway database).
+test: install system-deps lint
+	env -u TEST_DATABASE_URL $(BIN)/pytest
+	@if [ -n "$$TEST_DATABASE_URL" ]; then \
+		echo "== again on PostgreSQL =="; \
+		$(BIN)/pytest; \
+	fi

@@ -1,0 +1,92 @@
+"""Seasons: quarterly ML project seasons with deadlines and public portfolios."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from . import config as config_module
+from .logs import configure_logging, init_request_logging
+
+ROOT = Path(__file__).resolve().parent.parent
+logger = logging.getLogger(__name__)
+
+
+def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
+    """Build the app: defaults, then environment, then test overrides.
+
+    No migrations, prompts or network here: commands do those.
+    """
+    overrides = dict(overrides or {})
+    app = Flask(
+        __name__,
+        instance_path=overrides.get("INSTANCE_PATH") or config_module.instance_path_from_env(),
+        instance_relative_config=True,
+        template_folder=str(ROOT / "templates"),
+        static_folder="static",
+    )
+    instance = Path(app.instance_path)
+    app.config.update(config_module.from_env(instance))
+    app.config["CONTENT_DIR"] = str(ROOT / "content")
+    app.config.update(overrides)
+    _ensure_secret_key(app, instance)
+    configure_logging(app.config["LOG_LEVEL"], app.config["LOG_FORMAT"])
+
+    if app.config["PROXY_COUNT"]:
+        n = app.config["PROXY_COUNT"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)  # type: ignore[method-assign]
+
+    _init_extensions(app)
+    _register_blueprints(app)
+    _register_template_helpers(app)
+    from .cli import register_commands
+
+    register_commands(app)
+    return app
+
+
+def _ensure_secret_key(app: Flask, instance: Path) -> None:
+    key = app.config.get("SECRET_KEY")
+    if not key:
+        app.config["SECRET_KEY"] = config_module.load_secret_key(instance)
+    elif key in config_module.KNOWN_DEV_SECRETS and not (app.debug or app.testing):
+        raise RuntimeError(
+            "SECRET_KEY is a well-known development value; set a random one "
+            "(or unset it to have one generated in the instance folder)."
+        )
+
+
+def _init_extensions(app: Flask) -> None:
+    from . import auth, db, errors, security
+    from .extensions import csrf, limiter, login_manager
+
+    db.init_app(app)
+    login_manager.init_app(app)
+    csrf.init_app(app)
+    limiter.init_app(app)
+    auth.init_app(app)
+    errors.init_app(app)
+    security.init_app(app)
+    init_request_logging(app)
+
+
+def _register_blueprints(app: Flask) -> None:
+    from .admin.views import bp as admin_bp
+    from .auth.views import bp as auth_bp
+    from .public.views import bp as public_bp
+
+    for bp in (public_bp, auth_bp, admin_bp):
+        app.register_blueprint(bp)
+
+
+def _register_template_helpers(app: Flask) -> None:
+    from .forms import ActionForm
+
+    @app.context_processor
+    def _globals() -> dict[str, Any]:
+        return {"action_form": ActionForm}

@@ -1,0 +1,1 @@
+"""Admin pages: user list and role changes."""

@@ -1,0 +1,51 @@
+"""Account forms. Field rules beyond presence and length live in auth.rules."""
+
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, EmailField, PasswordField, StringField, TextAreaField
+from wtforms.validators import DataRequired, EqualTo, Length
+
+from .rules import PASSWORD_MAX
+
+
+class SignupForm(FlaskForm):
+    email = EmailField("Email", validators=[DataRequired(), Length(max=254)])
+    handle = StringField(
+        "Public handle",
+        validators=[DataRequired(), Length(min=3, max=30)],
+        description="Your public address: /u/<handle>. Lowercase letters, digits and dashes.",
+    )
+    display_name = StringField("Display name", validators=[DataRequired(), Length(max=80)])
+    password = PasswordField(
+        "Password",
+        validators=[DataRequired(), Length(max=PASSWORD_MAX)],
+        description="At least 10 characters. A few uncommon words work well.",
+    )
+    timezone = StringField("Time zone", default="UTC", validators=[Length(max=64)])
+
+
+class LoginForm(FlaskForm):
+    email = EmailField("Email", validators=[DataRequired(), Length(max=254)])
+    password = PasswordField("Password", validators=[DataRequired(), Length(max=PASSWORD_MAX)])
+    remember = BooleanField("Keep me logged in")
+
+
+class ProfileForm(FlaskForm):
+    display_name = StringField("Display name", validators=[DataRequired(), Length(max=80)])
+    handle = StringField("Public handle", validators=[DataRequired(), Length(min=3, max=30)])
+    timezone = StringField(
+        "Time zone",
+        validators=[DataRequired(), Length(max=64)],
+        description="An IANA name, e.g. Europe/Berlin. Deadlines are shown in this zone.",
+    )
+    bio = TextAreaField("Short bio", validators=[Length(max=500)])
+
+
+class PasswordForm(FlaskForm):
+    current = PasswordField("Current password", validators=[DataRequired()])
+    new = PasswordField("New password", validators=[DataRequired(), Length(max=PASSWORD_MAX)])
+    confirm = PasswordField(
+        "Repeat new password",
+        validators=[DataRequired(), EqualTo("new", message="The two new passwords differ.")],
+    )

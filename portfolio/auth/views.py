@@ -1,0 +1,136 @@
+"""Sign up, log in, log out, and the account settings pages."""
+
+from __future__ import annotations
+
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required, login_user, logout_user
+
+from ..db import get_session
+from ..errors import DomainError
+from ..extensions import limiter
+from ..forms import ActionForm, apply_error, safe_next
+from . import rules, service
+from .forms import LoginForm, PasswordForm, ProfileForm, SignupForm
+
+bp = Blueprint("auth", __name__)
+
+
+def _login_limit() -> str:
+    return current_app.config["LOGIN_RATE_LIMIT"]
+
+
+def _signup_limit() -> str:
+    return current_app.config["SIGNUP_RATE_LIMIT"]
+
+
+@bp.route("/signup", methods=["GET", "POST"])
+@limiter.limit(_signup_limit, methods=["POST"])
+def signup():
+    if current_user.is_authenticated:
+        return redirect(url_for("public.home"))
+    form = SignupForm()
+    if form.validate_on_submit():
+        session = get_session()
+        try:
+            user = service.register(
+                session,
+                email=form.email.data,
+                handle=form.handle.data,
+                display_name=form.display_name.data,
+                password=form.password.data,
+                timezone=form.timezone.data or "UTC",
+            )
+        except DomainError as err:
+            session.rollback()
+            apply_error(form, err)
+        else:
+            session.commit()
+            login_user(user)
+            flash(f"Welcome to Seasons, {user.display_name}!", "success")
+            return redirect(url_for("public.home"))
+    status = 422 if form.errors or form.form_errors else 200
+    return render_template(
+        "auth/signup.html", form=form, timezones=sorted(rules.timezone_names())
+    ), status
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(_login_limit, methods=["POST"])
+def login():
+    if current_user.is_authenticated:
+        return redirect(url_for("public.home"))
+    form = LoginForm()
+    if form.validate_on_submit():
+        session = get_session()
+        user = service.authenticate(session, email=form.email.data, password=form.password.data)
+        if user is None:
+            form.form_errors.append("That email and password do not match an account.")
+        else:
+            session.commit()
+            login_user(user, remember=form.remember.data)
+            flash("You are logged in.", "success")
+            return redirect(safe_next(request.args.get("next"), url_for("public.home")))
+    status = 422 if form.errors or form.form_errors else 200
+    return render_template("auth/login.html", form=form), status
+
+
+@bp.post("/logout")
+def logout():
+    # Logging out is a POST with a CSRF token, so another site cannot log you out.
+    if ActionForm().validate_on_submit():
+        logout_user()
+        flash("You are logged out.", "info")
+    return redirect(url_for("public.home"))
+
+
+@bp.route("/settings/profile", methods=["GET", "POST"])
+@login_required
+def profile():
+    form = ProfileForm(obj=current_user)
+    if form.validate_on_submit():
+        session = get_session()
+        try:
+            service.update_profile(
+                session,
+                current_user,
+                display_name=form.display_name.data,
+                handle=form.handle.data,
+                timezone=form.timezone.data,
+                bio=form.bio.data or "",
+            )
+        except DomainError as err:
+            session.rollback()
+            session.refresh(current_user)
+            apply_error(form, err)
+        else:
+            session.commit()
+            flash("Your profile is saved.", "success")
+            return redirect(url_for("auth.profile"))
+    status = 422 if form.errors or form.form_errors else 200
+    return render_template(
+        "settings/profile.html", form=form, timezones=sorted(rules.timezone_names())
+    ), status
+
+
+@bp.route("/settings/password", methods=["GET", "POST"])
+@login_required
+def password():
+    form = PasswordForm()
+    if form.validate_on_submit():
+        session = get_session()
+        try:
+            service.change_password(
+                session, current_user, current=form.current.data, new=form.new.data
+            )
+        except DomainError as err:
+            session.rollback()
+            session.refresh(current_user)
+            apply_error(form, err)
+        else:
+            session.commit()
+            # The login id changed; log this session in again with the new one.
+            login_user(current_user)
+            flash("Your password is changed. Other sessions are logged out.", "success")
+            return redirect(url_for("auth.password"))
+    status = 422 if form.errors or form.form_errors else 200
+    return render_template("settings/password.html", form=form), status

@@ -1,0 +1,107 @@
+"""Settings read from the environment: the only module that touches os.environ.
+
+Each setting has a default and a comment; `.env.example` lists them all.
+Empty values count as unset, so `FOO=` in a shell falls back to the default.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+# Keys that appear in tutorials and templates; a server that uses one signs
+# sessions anybody can forge, so we refuse them outside debug.
+KNOWN_DEV_SECRETS = frozenset(
+    {"dev", "development", "secret", "changeme", "change-me", "please-change-me", "seasons-dev"}
+)
+
+
+def _env(environ: Mapping[str, str], name: str, default: str | None = None) -> str | None:
+    value = environ.get(name, "")
+    return value if value.strip() else default
+
+
+def _bool(value: str | None, default: bool) -> bool:
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def normalize_database_url(url: str) -> str:
+    """Use psycopg 3 for PostgreSQL URLs given in Heroku/libpq style."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+def load_secret_key(instance_path: Path) -> str:
+    """Read the instance's secret key, creating it on first run.
+
+    Generated once and kept beside the SQLite file so that sessions survive
+    restarts without anyone having to invent a key.
+    """
+    path = instance_path / "secret_key"
+    if path.exists():
+        return path.read_text().strip()
+    instance_path.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(48)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as fh:
+        fh.write(key)
+    return key
+
+
+def instance_path_from_env(environ: Mapping[str, str] | None = None) -> str | None:
+    """Where the SQLite file, secret key and uploads live. Unset: ./instance."""
+    value = _env(os.environ if environ is None else environ, "INSTANCE_PATH")
+    return str(Path(value).resolve()) if value else None
+
+
+def from_env(instance_path: Path, environ: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """Build the Flask config mapping from environment variables."""
+    env = os.environ if environ is None else environ
+    redis_url = _env(env, "REDIS_URL")
+    base_url = _env(env, "BASE_URL", "http://127.0.0.1:5000")
+    assert base_url is not None
+    https = base_url.startswith("https://")
+    return {
+        # Signs sessions and CSRF tokens. Unset: generated into instance/secret_key.
+        "SECRET_KEY": _env(env, "SECRET_KEY"),
+        # Debug mode (never in production).
+        "DEBUG": _bool(_env(env, "FLASK_DEBUG"), False),
+        # SQLAlchemy URL. Default: SQLite file instance/seasons.db.
+        "DATABASE_URL": normalize_database_url(
+            _env(env, "DATABASE_URL", f"sqlite:///{instance_path / 'seasons.db'}") or ""
+        ),
+        # Public address of the site, used in emails, feeds and canonical links.
+        "BASE_URL": base_url.rstrip("/"),
+        # Number of reverse proxies in front of the app whose X-Forwarded-* to trust.
+        "PROXY_COUNT": int(_env(env, "PROXY_COUNT", "0") or 0),
+        # Redis for rate limits and caches shared across workers. Unset: in-memory.
+        "REDIS_URL": redis_url,
+        "RATELIMIT_STORAGE_URI": redis_url or "memory://",
+        # Rate limits (Flask-Limiter syntax) for login and sign-up attempts per address.
+        "LOGIN_RATE_LIMIT": _env(env, "LOGIN_RATE_LIMIT", "10 per minute;50 per hour"),
+        "SIGNUP_RATE_LIMIT": _env(env, "SIGNUP_RATE_LIMIT", "5 per minute;20 per hour"),
+        # Log level and format (json or text) for the stderr log.
+        "LOG_LEVEL": _env(env, "LOG_LEVEL", "INFO"),
+        "LOG_FORMAT": _env(env, "LOG_FORMAT", "json"),
+        # Start the in-process scheduler in the web process (embedded default).
+        "SCHEDULER_IN_WEB": _bool(_env(env, "SCHEDULER_IN_WEB"), True),
+        # Session cookie: HttpOnly and SameSite=Lax always, Secure when served over https.
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": https,
+        "REMEMBER_COOKIE_HTTPONLY": True,
+        "REMEMBER_COOKIE_SAMESITE": "Lax",
+        "REMEMBER_COOKIE_SECURE": https,
+        "PREFERRED_URL_SCHEME": "https" if https else "http",
+        # Largest request body accepted (bytes); uploads have their own, smaller limits.
+        "MAX_CONTENT_LENGTH": int(_env(env, "MAX_CONTENT_LENGTH", str(16 * 1024 * 1024)) or 0),
+        # CSRF tokens last as long as the session rather than one hour.
+        "WTF_CSRF_TIME_LIMIT": None,
+    }

@@ -1,0 +1,99 @@
+"""Projects, their members, old slugs and milestones."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import Column, Index, String, Text, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from .types import UTCDateTime, utcnow
+
+
+class Visibility(StrEnum):
+    draft = "draft"
+    unlisted = "unlisted"
+    public = "public"
+
+
+class MetricGoal(StrEnum):
+    min = "min"
+    max = "max"
+
+
+class MemberStatus(StrEnum):
+    invited = "invited"
+    accepted = "accepted"
+
+
+class Project(SQLModel, table=True):
+    __tablename__ = "projects"
+    __table_args__ = (UniqueConstraint("owner_id", "slug"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    season_id: int = Field(foreign_key="seasons.id", index=True)
+    owner_id: int = Field(foreign_key="users.id", index=True)
+    title: str = Field(max_length=120)
+    slug: str = Field(max_length=80)
+    summary: str = Field(default="", max_length=200)
+    problem_md: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    body_md: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    visibility: Visibility = Field(
+        default=Visibility.draft, sa_column=Column(String(16), nullable=False)
+    )
+    repo_url: str = Field(default="", max_length=300)
+    headline_metric: str = Field(default="", max_length=200)
+    headline_goal: MetricGoal = Field(
+        default=MetricGoal.max, sa_column=Column(String(8), nullable=False)
+    )
+    carried_from_id: int | None = Field(default=None, foreign_key="projects.id")
+    # Bumped by every change that alters what the public page shows (cache key).
+    version: int = Field(default=1)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+    # Last thing a member did (edit, milestone, update): feeds cadence health.
+    last_activity_at: datetime = Field(
+        default_factory=utcnow, sa_type=UTCDateTime, nullable=False, index=True
+    )
+
+
+class ProjectMember(SQLModel, table=True):
+    __tablename__ = "project_members"
+    __table_args__ = (UniqueConstraint("project_id", "user_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    project_id: int = Field(foreign_key="projects.id", index=True, ondelete="CASCADE")
+    user_id: int = Field(foreign_key="users.id", index=True, ondelete="CASCADE")
+    status: MemberStatus = Field(
+        default=MemberStatus.invited, sa_column=Column(String(16), nullable=False)
+    )
+    invited_by_id: int | None = Field(default=None, foreign_key="users.id")
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+
+
+class ProjectSlug(SQLModel, table=True):
+    """A slug a project had before; its URL redirects to the current one."""
+
+    __tablename__ = "project_slugs"
+    __table_args__ = (UniqueConstraint("owner_id", "slug"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    owner_id: int = Field(foreign_key="users.id", ondelete="CASCADE")
+    project_id: int = Field(foreign_key="projects.id", index=True, ondelete="CASCADE")
+    slug: str = Field(max_length=80)
+
+
+class Milestone(SQLModel, table=True):
+    __tablename__ = "milestones"
+    __table_args__ = (Index("ix_milestones_due_open", "done_at", "due_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    project_id: int = Field(foreign_key="projects.id", index=True, ondelete="CASCADE")
+    title: str = Field(max_length=120)
+    description: str = Field(default="", max_length=500)
+    position: int = Field(default=0)
+    due_at: datetime = Field(sa_type=UTCDateTime, nullable=False)
+    done_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    done_note: str = Field(default="", max_length=500)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)

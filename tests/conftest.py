@@ -1,0 +1,176 @@
+"""Shared fixtures: an app on SQLite (or PostgreSQL when TEST_DATABASE_URL is set).
+
+The schema is built once per test session by running the real migrations,
+and every table is emptied after each test, which is much faster than
+rebuilding the schema and still gives each test a clean database.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import secrets
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import text
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, SQLModel
+
+from portfolio import create_app
+from portfolio.db import make_engine
+from portfolio.migrate import upgrade
+from portfolio.models import Role, User
+
+TEST_PASSWORD = "correct horse battery staple"
+
+
+def reset_database(engine: Engine) -> None:
+    """Drop everything so the migrations start from nothing."""
+    with engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            conn.execute(text("DROP SCHEMA public CASCADE"))
+            conn.execute(text("CREATE SCHEMA public"))
+        else:
+            SQLModel.metadata.drop_all(conn)
+            conn.execute(text("DROP TABLE IF EXISTS alembic_version"))
+
+
+def empty_tables(engine: Engine) -> None:
+    tables = [t.name for t in reversed(SQLModel.metadata.sorted_tables)]
+    with engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            conn.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+        else:
+            for name in tables:
+                conn.execute(text(f"DELETE FROM {name}"))
+            if _has_sequence(conn):
+                conn.execute(text("DELETE FROM sqlite_sequence"))
+
+
+def _has_sequence(conn) -> bool:
+    return bool(
+        conn.execute(
+            text("SELECT 1 FROM sqlite_master WHERE type='table' AND name='sqlite_sequence'")
+        ).first()
+    )
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    url = os.environ.get("TEST_DATABASE_URL")
+    if url:
+        from portfolio.config import normalize_database_url
+
+        return normalize_database_url(url)
+    return f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
+
+
+@pytest.fixture(scope="session")
+def migrated_engine(database_url: str) -> Iterator[Engine]:
+    engine = make_engine(database_url)
+    reset_database(engine)
+    upgrade(engine)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture()
+def app(migrated_engine: Engine, database_url: str, tmp_path: Path) -> Iterator[Flask]:
+    app = create_app(
+        {
+            "TESTING": True,
+            "DATABASE_URL": database_url,
+            "INSTANCE_PATH": str(tmp_path / "instance"),
+            "SECRET_KEY": secrets.token_hex(32),
+            "LOG_FORMAT": "text",
+            "SCHEDULER_IN_WEB": False,
+            # Rate limits have their own tests, which lower these again.
+            "LOGIN_RATE_LIMIT": "1000 per minute",
+            "SIGNUP_RATE_LIMIT": "1000 per minute",
+        }
+    )
+    yield app
+    app.extensions["engine"].dispose()
+    empty_tables(migrated_engine)
+
+
+@pytest.fixture()
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+@pytest.fixture()
+def runner(app: Flask):
+    return app.test_cli_runner()
+
+
+@pytest.fixture()
+def session(app: Flask) -> Iterator[Session]:
+    """A session of its own, for arranging and checking data outside requests."""
+    with Session(app.extensions["engine"], expire_on_commit=False) as session:
+        yield session
+
+
+@pytest.fixture()
+def make_user(app: Flask):
+    """Create a user through the real service; returns the User."""
+    from portfolio.auth import service
+
+    counter = iter(range(1, 10_000))
+
+    def factory(
+        handle: str | None = None,
+        *,
+        role: Role = Role.learner,
+        email: str | None = None,
+        timezone: str = "UTC",
+        password: str = TEST_PASSWORD,
+    ) -> User:
+        n = next(counter)
+        handle = handle or f"user-{n}"
+        with Session(app.extensions["engine"], expire_on_commit=False) as s:
+            user = service.register(
+                s,
+                email=email or f"{handle}@example.com",
+                handle=handle,
+                display_name=handle.replace("-", " ").title(),
+                password=password,
+                timezone=timezone,
+                role=role,
+            )
+            s.commit()
+            return user
+
+    return factory
+
+
+CSRF_RE = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
+
+
+def csrf_token(client: FlaskClient, path: str = "/login") -> str:
+    """Fetch a page and read the CSRF token its form carries."""
+    page = client.get(path)
+    match = CSRF_RE.search(page.get_data(as_text=True))
+    assert match, f"no CSRF token on {path}"
+    return match.group(1)
+
+
+def login(client: FlaskClient, user: User, password: str = TEST_PASSWORD):
+    token = csrf_token(client, "/login")
+    return client.post(
+        "/login", data={"email": user.email, "password": password, "csrf_token": token}
+    )
+
+
+@pytest.fixture()
+def login_as(client: FlaskClient):
+    def do(user: User, password: str = TEST_PASSWORD) -> FlaskClient:
+        response = login(client, user, password)
+        assert response.status_code == 302, response.get_data(as_text=True)
+        return client
+
+    return do
