@@ -13,8 +13,10 @@ import html
 import logging
 import re
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Any, ClassVar
 from xml.etree.ElementTree import Element, tostring
 from xml.sax.saxutils import unescape as xml_unescape
 
@@ -23,6 +25,7 @@ import nh3
 from latex2mathml.converter import convert_to_element
 from markdown.extensions import Extension
 from markdown.extensions.toc import slugify_unicode
+from markdown.preprocessors import Preprocessor
 from markdown.treeprocessors import Treeprocessor
 from markupsafe import Markup
 from pygments.formatters import HtmlFormatter
@@ -31,19 +34,19 @@ from pygments.token import STANDARD_TYPES
 logger = logging.getLogger(__name__)
 
 MAX_MARKDOWN_CHARS = 100_000
+# About 50 times the text limit: room for MathML and highlighted code, not for
+# a long reference link repeated ten thousand times.
+MAX_HTML_CHARS = 5_000_000
 DEFAULT_ID_PREFIX = "md-"
 _ID_PREFIX_RE = re.compile(r"[a-z][a-z0-9-]{0,39}")
 
 
 class MarkdownTooLong(ValueError):
-    """The markdown text is longer than MAX_MARKDOWN_CHARS."""
+    """The text, or the HTML it would render to, is over a size limit; str() says which."""
 
-    def __init__(self, length: int, limit: int = MAX_MARKDOWN_CHARS) -> None:
-        super().__init__(
-            f"The text is {length:,} characters long; the limit is {limit:,}. "
-            "Shorten it or split it into several parts."
-        )
-        self.length = length
+    def __init__(self, message: str, *, size: int, limit: int) -> None:
+        super().__init__(message)
+        self.size = size
         self.limit = limit
 
 
@@ -76,6 +79,7 @@ class _MathTreeprocessor(Treeprocessor):
     """Replace arithmatex's generic math placeholders with server-rendered MathML."""
 
     def run(self, root: Element) -> None:
+        converted: dict[tuple[str, bool], str | None] = {}  # formulas often repeat
         for el in root.iter():
             if el.get("class") != "arithmatex":
                 continue
@@ -83,21 +87,221 @@ class _MathTreeprocessor(Treeprocessor):
             # arithmatex escapes block math but not inline math; both are what
             # a browser would show as text, so unescape both alike.
             latex = html.unescape(el.text or "").strip()
-            try:
-                mathml = latex_to_mathml(latex, display=display)
-            except Exception:  # latex2mathml raises many unrelated types, and RecursionError
-                logger.debug("Unparseable LaTeX left as text: %.80r", latex)
+            key = (latex, display)
+            if key not in converted:
+                try:
+                    converted[key] = latex_to_mathml(latex, display=display)
+                except Exception:  # latex2mathml raises many unrelated types, and RecursionError
+                    logger.debug("Unparseable LaTeX left as text: %.80r", latex)
+                    converted[key] = None
+            mathml = converted[key]
+            if mathml is None:
                 el.set("class", "math-error")
                 el.text = f"$${latex}$$" if display else f"${latex}$"
+            else:
+                el.set("class", "math-display" if display else "math")
+                el.text = self.md.htmlStash.store(mathml)
+
+
+# --- bounded cost -----------------------------------------------------------
+# Python-Markdown is not written for hostile input: some 100 KB texts take
+# minutes to hours (upstream issue #798). Each bound below removes one such
+# case found by tests/test_markdown.py and leaves ordinary text unchanged.
+
+_MAX_LINK_BRACKETS = 32  # "[" and "]" looked at to find where a link's text ends
+_LINK_SCAN_BUDGET = 1_000_000  # characters of "(url "title")" scanned per document...
+_LINK_TARGET_WIDE = 8192  # ...scanning this far for each link while the budget lasts,
+_LINK_TARGET_NARROW = 128  # and only this far once a hostile text has used it up
+_MAX_BLOCK_LINES = 1000  # lines in a row without a blank one
+_REFERENCE_ID_WIDTH = 1000  # as CommonMark's 999-character limit on link labels
+_FOOTNOTE_RE = r"\[\^([^\]]{0,200})\]"  # was [^\]]*, rescanning to the end from each "[^"
+_BRACKET_RE = re.compile(r"[\[\]]")
+_LINK_PATTERNS = (
+    "reference",
+    "link",
+    "image_link",
+    "image_reference",
+    "short_reference",
+    "short_image_ref",
+)
+
+
+class _LinkText:
+    """Do LinkInlineProcessor.getText without walking to the end from every "[".
+
+    Gives up after _MAX_LINK_BRACKETS brackets, and remembers answers for the
+    string at hand, since six link patterns ask about the same "[" in turn.
+    """
+
+    def __init__(self) -> None:
+        self._data = ""
+        self._seen: dict[int, tuple[str, int, bool]] = {}
+
+    def get_text(self, data: str, index: int) -> tuple[str, int, bool]:
+        if data is not self._data:
+            self._data, self._seen = data, {}
+        found = self._seen.get(index)
+        if found is None:
+            found = self._seen[index] = self._scan(data, index)
+        return found
+
+    @staticmethod
+    def _scan(data: str, index: int) -> tuple[str, int, bool]:
+        depth = 1
+        for seen, m in enumerate(_BRACKET_RE.finditer(data, index)):
+            if seen == _MAX_LINK_BRACKETS:
+                break
+            depth += 1 if m.group() == "[" else -1
+            if depth == 0:
+                return data[index : m.start()], m.end(), True
+        return "", len(data), False
+
+
+def _windowed_eval_id(eval_id: Callable[..., tuple[Any, int, bool]]) -> Callable[..., Any]:
+    def bounded(data: str, index: int, text: str) -> tuple[Any, int, bool]:
+        link_id, end, handled = eval_id(data[index : index + _REFERENCE_ID_WIDTH], 0, text)
+        return link_id, index + end, handled
+
+    return bounded
+
+
+class _LinkScanBudget:
+    """Bound LinkInlineProcessor.getLink, which walks from each "(" to its ")"."""
+
+    def __init__(self) -> None:
+        self.remaining = _LINK_SCAN_BUDGET
+
+    def wrap(self, get_link: Callable[..., tuple[Any, Any, int, bool]]) -> Callable[..., Any]:
+        def bounded(data: str, index: int) -> tuple[Any, Any, int, bool]:
+            width = _LINK_TARGET_WIDE if self.remaining > 0 else _LINK_TARGET_NARROW
+            window = data[index : index + width]
+            href, title, end, handled = get_link(window, 0)
+            self.remaining -= end if handled else len(window)
+            return href, title, index + end, handled
+
+        return bounded
+
+
+def _table_test(test: Callable[[Element, str], bool]) -> Callable[[Element, str], bool]:
+    """Look at a table's first two rows before TableProcessor.test splits the whole block."""
+
+    def bounded(parent: Element, block: str) -> bool:
+        first = block.find("\n")
+        second = block.find("\n", first + 1)
+        if first < 0 or "|" not in block[:first]:
+            return False
+        separator = block[first + 1 : second if second >= 0 else len(block)]
+        return "|" in separator and not separator.strip(" \t|:-") and test(parent, block)
+
+    return bounded
+
+
+class _BlockLinesPreprocessor(Preprocessor):
+    """Break runs of more than _MAX_BLOCK_LINES lines with a blank line.
+
+    Several block processors rescan the rest of a block after each line they
+    take (a horizontal rule, a setext heading), so 25,000 lines without a
+    blank one take minutes. A longer table or list is split in two.
+    """
+
+    def run(self, lines: list[str]) -> list[str]:
+        out: list[str] = []
+        run = 0
+        for line in lines:
+            run = run + 1 if line.strip() else 0
+            if run > _MAX_BLOCK_LINES:
+                out.append("")
+                run = 1
+            out.append(line)
+        return out
+
+
+class _CachedStyleHtmlFormatter(HtmlFormatter):
+    """HtmlFormatter that builds its token-to-class table once per style, not per block."""
+
+    _tables: ClassVar[dict[type, tuple[dict, dict]]] = {}
+
+    def _create_stylesheet(self) -> None:
+        tables = self._tables.get(self.style)
+        if tables is None:
+            super()._create_stylesheet()
+            self._tables[self.style] = (self.ttype2class, self.class2style)
+        else:
+            self.ttype2class, self.class2style = tables
+
+
+_IMG_ATTRIBUTES = {"loading": "lazy", "decoding": "async", "referrerpolicy": "no-referrer"}
+_CHECKBOX_ATTRIBUTES = {"type": "checkbox", "disabled": "disabled"}
+
+
+class _FinishTreeprocessor(Treeprocessor):
+    """Place the contents at the first [TOC], set fixed attributes, refuse oversized output."""
+
+    def run(self, root: Element) -> None:
+        # The toc extension puts the contents at every marker: [TOC] a thousand
+        # times after a thousand headings is a million list items.
+        for parent in root.iter():
+            for child in parent:
+                if child.tag == "p" and not len(child) and (child.text or "").strip() == "[TOC]":
+                    child.text = self.md.htmlStash.store(self.md.toc)  # type: ignore[attr-defined]
+                    break
+            else:
                 continue
-            el.set("class", "math-display" if display else "math")
-            el.text = self.md.htmlStash.store(mathml)
+            break
+        size = sum(len(block) for block in self.md.htmlStash.rawHtmlBlocks)
+        for el in root.iter():
+            if el.tag == "img":
+                el.attrib.update(_IMG_ATTRIBUTES)
+            elif el.tag == "input":  # only pymdownx.tasklist makes these
+                el.attrib.update(_CHECKBOX_ATTRIBUTES)
+            size += 2 * len(el.tag) + len(el.text or "") + len(el.tail or "")
+            size += sum(len(k) + len(v) + 4 for k, v in el.attrib.items())
+        if size > MAX_HTML_CHARS:
+            raise MarkdownTooLong(
+                f"The text would make about {size:,} characters of HTML; the limit is "
+                f"{MAX_HTML_CHARS:,}. A long link or formula repeated many times does this.",
+                size=size,
+                limit=MAX_HTML_CHARS,
+            )
 
 
-class _MathExtension(Extension):
+class _SeasonsExtension(Extension):
+    """Escape raw HTML, render math to MathML, and bound the cost of hostile text."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.budget = _LinkScanBudget()
+
     def extendMarkdown(self, md: markdown.Markdown) -> None:
+        md.registerExtension(self)
+        # Raw HTML is escaped, not passed through (Python-Markdown's documented
+        # replacement for the removed safe_mode).
+        md.preprocessors.deregister("html_block")
+        md.inlinePatterns.deregister("html")
         # After inline patterns (20), before toc (5) so headings see the math.
         md.treeprocessors.register(_MathTreeprocessor(md), "seasons-math", 15)
+        md.treeprocessors.register(_FinishTreeprocessor(md), "seasons-finish", 4)
+        # After fenced code is set aside (25), so long code blocks stay whole.
+        md.preprocessors.register(_BlockLinesPreprocessor(md), "seasons-block-lines", 15)
+        link_text = _LinkText()
+        for name in _LINK_PATTERNS:
+            pattern = md.inlinePatterns[name]
+            pattern.getText = link_text.get_text  # type: ignore[attr-defined]
+            if hasattr(pattern, "evalId"):  # [text][id]
+                pattern.evalId = _windowed_eval_id(pattern.evalId)
+            else:  # [text](url "title")
+                pattern.getLink = self.budget.wrap(pattern.getLink)  # type: ignore[attr-defined]
+        table = md.parser.blockprocessors["table"]
+        table.test = _table_test(table.test)  # type: ignore[method-assign]
+        footnote = md.inlinePatterns["footnote"]
+        md.inlinePatterns.register(
+            type(footnote)(_FOOTNOTE_RE, footnote.footnotes),  # type: ignore[attr-defined]
+            "footnote",
+            175,  # as markdown.extensions.footnotes registers it
+        )
+
+    def reset(self) -> None:
+        self.budget.remaining = _LINK_SCAN_BUDGET
 
 
 # --- markdown ---------------------------------------------------------------
@@ -110,15 +314,20 @@ _EXTENSIONS = [
     "toc",
     "pymdownx.tasklist",
     "pymdownx.arithmatex",
-    _MathExtension(),
 ]
 _EXTENSION_CONFIGS = {
     # guess_lang off: guessing is slow and often wrong; unlabelled code stays plain.
-    "codehilite": {"css_class": "codehilite", "guess_lang": False, "noclasses": False},
+    "codehilite": {
+        "css_class": "codehilite",
+        "guess_lang": False,
+        "noclasses": False,
+        "pygments_formatter": _CachedStyleHtmlFormatter,
+    },
     # align="" instead of style="text-align: …", since the sanitizer drops style.
     "tables": {"use_align_attribute": True},
     # The page title is the only <h1>: "# Heading" in a write-up becomes <h2>.
-    "toc": {"baselevel": 2, "slugify": slugify_unicode, "toc_depth": "2-4"},
+    # marker "" because _FinishTreeprocessor places the contents itself.
+    "toc": {"baselevel": 2, "slugify": slugify_unicode, "toc_depth": "2-4", "marker": ""},
     "pymdownx.tasklist": {"custom_checkbox": False, "clickable_checkbox": False},
     "pymdownx.arithmatex": {
         "generic": True,
@@ -138,12 +347,10 @@ def _markdown() -> markdown.Markdown:
     md = getattr(_local, "md", None)
     if md is None:
         md = markdown.Markdown(
-            extensions=_EXTENSIONS, extension_configs=_EXTENSION_CONFIGS, output_format="html"
+            extensions=[*_EXTENSIONS, _SeasonsExtension()],
+            extension_configs=_EXTENSION_CONFIGS,
+            output_format="html",
         )
-        # Escape raw HTML instead of passing it through (Python-Markdown's
-        # documented replacement for the removed safe_mode).
-        md.preprocessors.deregister("html_block")
-        md.inlinePatterns.deregister("html")
         _local.md = md
     return md
 
@@ -182,16 +389,15 @@ _ATTRIBUTES = {
     **{f"h{n}": {"id"} for n in range(1, 7)},
     **dict.fromkeys(_MATHML_TAGS, _MATHML_ATTRS),
 }
+# Fixed values, set by _FinishTreeprocessor. (nh3's set_tag_attribute_values
+# would also do, but emits them in a random order, so the same text would give
+# different HTML, and different ETags, in different processes.)
 _TAG_ATTRIBUTE_VALUES = {
     "th": {"align": {"left", "center", "right"}},
     "td": {"align": {"left", "center", "right"}},
-    "input": {"checked": {"", "checked"}},
+    "input": {"type": {"checkbox"}, "disabled": {"", "disabled"}, "checked": {"", "checked"}},
+    "img": {name: {value} for name, value in _IMG_ATTRIBUTES.items()},
     "math": {"xmlns": {"http://www.w3.org/1998/Math/MathML"}},
-}
-_SET_TAG_ATTRIBUTE_VALUES = {
-    # Whatever produced the <input>, it is a read-only checkbox.
-    "input": {"type": "checkbox", "disabled": ""},
-    "img": {"loading": "lazy", "decoding": "async", "referrerpolicy": "no-referrer"},
 }
 _PYGMENTS_CLASSES = {cls for cls in STANDARD_TYPES.values() if cls}
 _ALLOWED_CLASSES = {
@@ -237,7 +443,6 @@ def _cleaner(id_prefix: str) -> nh3.Cleaner:
         strip_comments=True,
         link_rel="nofollow noopener ugc",
         tag_attribute_values=_TAG_ATTRIBUTE_VALUES,
-        set_tag_attribute_values=_SET_TAG_ATTRIBUTE_VALUES,
         url_schemes=_URL_SCHEMES,
         allowed_classes=_ALLOWED_CLASSES,
     )
@@ -253,7 +458,11 @@ def render_document(text: str, *, id_prefix: str = DEFAULT_ID_PREFIX) -> Rendere
     shown on one page its own (e.g. "u42-") so footnotes do not collide.
     """
     if len(text) > MAX_MARKDOWN_CHARS:
-        raise MarkdownTooLong(len(text))
+        raise MarkdownTooLong(
+            f"The text is {len(text):,} characters long; the limit is {MAX_MARKDOWN_CHARS:,}.",
+            size=len(text),
+            limit=MAX_MARKDOWN_CHARS,
+        )
     if not _ID_PREFIX_RE.fullmatch(id_prefix):
         raise ValueError(f"id_prefix must match {_ID_PREFIX_RE.pattern}: {id_prefix!r}")
     md = _markdown()
