@@ -1,0 +1,1 @@
+"""Projects, teams, write-ups and visibility."""

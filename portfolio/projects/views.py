@@ -1,0 +1,251 @@
+"""Planning, viewing and editing projects and their milestones."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+
+from ..db import get_session
+from ..errors import DomainError
+from ..forms import ActionForm, apply_error
+from ..models import utcnow
+from ..seasons import milestones
+from ..seasons import service as seasons
+from ..seasons.forms import CompleteForm, MilestoneForm
+from ..timeutil import zone
+from . import service
+from .forms import ProjectEditForm, ProjectForm
+from .loading import load_project, project_url
+
+bp = Blueprint("projects", __name__)
+
+
+def _load(handle: str, slug: str, *, edit: bool = False):
+    return load_project(handle, slug, edit=edit)
+
+
+@bp.route("/projects/new", methods=["GET", "POST"])
+@login_required
+def new():
+    session = get_session()
+    now = utcnow()
+    current, upcoming = seasons.ensure_current_and_next(session, now.date())
+    session.commit()
+    season = seasons.get_by_slug(session, request.args.get("season", "")) or current
+    form = ProjectForm()
+    if form.validate_on_submit():
+        try:
+            project = service.create(
+                session,
+                owner=current_user,
+                season=season,
+                fields=service.ProjectFields(
+                    form.title.data, form.summary.data, form.problem_md.data, form.repo_url.data
+                ),
+                team_handles=service.parse_handles(form.team.data),
+                allow_second=form.allow_second.data,
+                now=now,
+            )
+        except DomainError as err:
+            session.rollback()
+            apply_error(form, err)
+        else:
+            session.commit()
+            flash("Your project is planned. Here is your milestone plan.", "success")
+            return redirect(project_url(project))
+    existing = service.projects_in_season(session, current_user.id, season.id)
+    status = 422 if form.errors or form.form_errors else 200
+    return render_template(
+        "projects/new.html",
+        form=form,
+        season=season,
+        choices=[current, upcoming],
+        existing=existing,
+    ), status
+
+
+@bp.route("/u/<handle>/<slug>/edit", methods=["GET", "POST"])
+@login_required
+def edit(handle: str, slug: str):
+    session, project, _season = _load(handle, slug, edit=True)
+    form = ProjectEditForm(obj=project)
+    if form.validate_on_submit():
+        try:
+            service.update(
+                session,
+                project,
+                fields=service.ProjectFields(
+                    form.title.data, form.summary.data, form.problem_md.data, form.repo_url.data
+                ),
+                slug=form.slug.data,
+                visibility=form.visibility.data,
+                now=utcnow(),
+            )
+        except DomainError as err:
+            session.rollback()
+            apply_error(form, err)
+        else:
+            session.commit()
+            flash("Project saved.", "success")
+            return redirect(project_url(project))
+    status = 422 if form.errors or form.form_errors else 200
+    return render_template("projects/edit.html", form=form, project=project), status
+
+
+@bp.post("/u/<handle>/<slug>/milestones")
+@login_required
+def add_milestone(handle: str, slug: str):
+    session, project, season = _load(handle, slug, edit=True)
+    form = MilestoneForm()
+    if form.validate_on_submit():
+        try:
+            milestones.add(
+                session,
+                project,
+                season,
+                title=form.title.data,
+                day=form.due_date.data,
+                at=form.due_time.data,
+                tz_name=current_user.timezone,
+                now=utcnow(),
+            )
+        except DomainError as err:
+            session.rollback()
+            apply_error(form, err)
+        else:
+            session.commit()
+            flash("Milestone added.", "success")
+            return redirect(project_url(project))
+    return _milestone_error(form)
+
+
+@bp.route("/u/<handle>/<slug>/milestones/<int:milestone_id>", methods=["GET", "POST"])
+@login_required
+def edit_milestone(handle: str, slug: str, milestone_id: int):
+    session, project, season = _load(handle, slug, edit=True)
+    milestone = _milestone(session, project, milestone_id)
+    local = milestone.due_at.astimezone(zone(current_user.timezone))
+    form = MilestoneForm(
+        data={"title": milestone.title, "due_date": local.date(), "due_time": local.time()}
+    )
+    if form.validate_on_submit():
+        try:
+            milestones.update(
+                session,
+                project,
+                season,
+                milestone,
+                title=form.title.data,
+                day=form.due_date.data,
+                at=form.due_time.data,
+                tz_name=current_user.timezone,
+                now=utcnow(),
+            )
+        except DomainError as err:
+            session.rollback()
+            apply_error(form, err)
+        else:
+            session.commit()
+            flash("Milestone saved.", "success")
+            return redirect(project_url(project))
+    status = 422 if form.errors or form.form_errors else 200
+    return render_template(
+        "projects/milestone.html", form=form, project=project, milestone=milestone
+    ), status
+
+
+@bp.post("/u/<handle>/<slug>/milestones/<int:milestone_id>/done")
+@login_required
+def complete_milestone(handle: str, slug: str, milestone_id: int):
+    session, project, _ = _load(handle, slug, edit=True)
+    milestone = _milestone(session, project, milestone_id)
+    form = CompleteForm()
+    if not form.validate_on_submit():
+        return _milestone_error(form)
+    milestones.complete(session, project, milestone, note=form.note.data or "", now=utcnow())
+    session.commit()
+    flash(f"“{milestone.title}” is done. Well done!", "success")
+    if request.form.get("back") == "dashboard":
+        return redirect(url_for("seasons.dashboard"))
+    return redirect(project_url(project))
+
+
+@bp.post("/u/<handle>/<slug>/milestones/<int:milestone_id>/reopen")
+@login_required
+def reopen_milestone(handle: str, slug: str, milestone_id: int):
+    session, project, _ = _load(handle, slug, edit=True)
+    milestone = _milestone(session, project, milestone_id)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    milestones.reopen(session, project, milestone, now=utcnow())
+    session.commit()
+    return redirect(project_url(project))
+
+
+@bp.post("/u/<handle>/<slug>/milestones/<int:milestone_id>/delete")
+@login_required
+def delete_milestone(handle: str, slug: str, milestone_id: int):
+    session, project, _ = _load(handle, slug, edit=True)
+    milestone = _milestone(session, project, milestone_id)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    milestones.delete(session, project, milestone, now=utcnow())
+    session.commit()
+    flash("Milestone deleted.", "success")
+    return redirect(project_url(project))
+
+
+@bp.post("/u/<handle>/<slug>/carry")
+@login_required
+def carry(handle: str, slug: str):
+    session, project, _ = _load(handle, slug, edit=True)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    try:
+        new = service.carry_forward(session, project, actor=current_user, now=utcnow())
+    except DomainError as err:
+        session.rollback()
+        flash(err.message, "error")
+        return redirect(project_url(project))
+    session.commit()
+    flash("Carried into the next season with a fresh plan. Your write-up came along.", "success")
+    return redirect(project_url(new))
+
+
+@bp.get("/invitations")
+@login_required
+def invitations():
+    return render_template(
+        "projects/invitations.html",
+        invitations=service.pending_invitations(get_session(), current_user),
+    )
+
+
+@bp.post("/invitations/<int:invitation_id>/<any(accept, decline):answer>")
+@login_required
+def answer_invitation(invitation_id: int, answer: str):
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    session = get_session()
+    service.answer_invitation(session, current_user, invitation_id, accept=answer == "accept")
+    session.commit()
+    flash("Invitation accepted." if answer == "accept" else "Invitation declined.", "success")
+    return redirect(url_for("projects.invitations"))
+
+
+def _milestone(session, project, milestone_id):
+    try:
+        return milestones.get(session, project, milestone_id)
+    except DomainError:
+        abort(404)
+
+
+def _milestone_error(form):
+    """A small form posted from a list failed: show what was wrong, with a way back."""
+    messages = [
+        f"{getattr(form, name).label.text}: {error}"
+        for name, errors in form.errors.items()
+        for error in errors
+    ]
+    messages += list(form.form_errors)
+    return render_template("projects/form_error.html", messages=messages), 422

@@ -1,0 +1,1 @@
+"""Seasons, enrollment, milestones and cadence health."""

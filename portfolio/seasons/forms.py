@@ -1,0 +1,48 @@
+"""Forms for seasons, milestones and mentor assignments."""
+
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from wtforms import DateField, StringField, TextAreaField, TimeField
+from wtforms.validators import DataRequired, Length, Optional
+
+DATE_MESSAGE = "Give a real date, e.g. 2027-03-14."
+
+
+class MilestoneForm(FlaskForm):
+    title = StringField("Milestone", validators=[DataRequired(), Length(max=120)])
+    due_date = DateField("Due date", validators=[DataRequired(message=DATE_MESSAGE)])
+    due_time = TimeField(
+        "Time",
+        validators=[Optional()],
+        description="In your time zone. Empty means 23:59.",
+    )
+
+
+class CompleteForm(FlaskForm):
+    note = StringField("Note (optional)", validators=[Length(max=500)])
+
+
+class CohortForm(FlaskForm):
+    slug = StringField(
+        "Slug",
+        validators=[DataRequired(), Length(min=3, max=40)],
+        description="Part of the address: /seasons/<slug>. e.g. spring-cohort-2027",
+    )
+    title = StringField("Title", validators=[DataRequired(), Length(max=80)])
+    starts_on = DateField("First day", validators=[DataRequired(message=DATE_MESSAGE)])
+    ends_on = DateField("Last day", validators=[DataRequired(message=DATE_MESSAGE)])
+
+
+class PlanForm(FlaskForm):
+    plan = TextAreaField(
+        "Milestone plan",
+        validators=[DataRequired(), Length(max=10_000)],
+        description="One milestone per line: week | title | description.",
+    )
+
+
+class AssignMentorForm(FlaskForm):
+    mentor = StringField("Mentor handle", validators=[DataRequired(), Length(max=31)])
+    learner = StringField("Learner handle", validators=[DataRequired(), Length(max=31)])
+    season = StringField("Season slug", validators=[DataRequired(), Length(max=40)])

@@ -1,0 +1,161 @@
+"""Milestones: seeded from the season's plan, then edited by project members."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta
+
+from sqlalchemy import func
+from sqlmodel import Session, select
+
+from ..auth.rules import ValidationError, check_length
+from ..errors import NotFound
+from ..models import Milestone, Project, Season
+from ..notify.reminders import cancel_reminders
+from ..timeutil import END_OF_DAY, local_to_utc, week_due
+
+# A due date may sit a little outside its season, but not far.
+GRACE_AFTER_END = timedelta(days=30)
+GRACE_BEFORE_START = timedelta(days=30)
+MAX_MILESTONES = 30
+
+
+def seed_from_plan(session: Session, project: Project, season: Season, tz_name: str) -> None:
+    """Give a new project its season's plan, due in the owner's time zone."""
+    for position, item in enumerate(season.plan):
+        session.add(
+            Milestone(
+                project_id=project.id,
+                title=item["title"],
+                description=item.get("description", ""),
+                position=position,
+                due_at=week_due(season.starts_on, season.ends_on, item["week"], tz_name),
+            )
+        )
+    session.flush()
+
+
+def list_for(session: Session, project_id: int) -> list[Milestone]:
+    return list(
+        session.exec(
+            select(Milestone)
+            .where(Milestone.project_id == project_id)
+            .order_by(Milestone.due_at, Milestone.position, Milestone.id)
+        )
+    )
+
+
+def get(session: Session, project: Project, milestone_id: int) -> Milestone:
+    milestone = session.get(Milestone, milestone_id)
+    if milestone is None or milestone.project_id != project.id:
+        raise NotFound("That milestone is not part of this project.")
+    return milestone
+
+
+def due_instant(season: Season, *, day: date | None, at: time | None, tz_name: str) -> datetime:
+    """Check a due date against the season and turn it into UTC."""
+    if day is None:
+        raise ValidationError("Give a real date, e.g. 2027-03-14.", field="due_date")
+    latest = season.ends_on + GRACE_AFTER_END
+    earliest = season.starts_on - GRACE_BEFORE_START
+    if day > latest:
+        raise ValidationError(
+            f"That is too far after the season ends ({season.ends_on:%d %b %Y}); "
+            f"pick a date on or before {latest:%d %b %Y}.",
+            field="due_date",
+        )
+    if day < earliest:
+        raise ValidationError(
+            f"That is too long before the season starts; pick {earliest:%d %b %Y} or later.",
+            field="due_date",
+        )
+    return local_to_utc(day, at or END_OF_DAY, tz_name)
+
+
+def _touch(project: Project, now: datetime) -> None:
+    project.version += 1
+    project.updated_at = project.last_activity_at = now
+
+
+def add(
+    session: Session,
+    project: Project,
+    season: Season,
+    *,
+    title: str,
+    day: date | None,
+    at: time | None,
+    tz_name: str,
+    now: datetime,
+) -> Milestone:
+    title = check_length(title, field="title", label="Title", max_len=120, required=True)
+    due = due_instant(season, day=day, at=at, tz_name=tz_name)
+    count = session.exec(
+        select(func.count()).select_from(Milestone).where(Milestone.project_id == project.id)
+    ).one()
+    if count >= MAX_MILESTONES:
+        raise ValidationError(f"A project has at most {MAX_MILESTONES} milestones.", field="title")
+    milestone = Milestone(project_id=project.id, title=title, position=count, due_at=due)
+    session.add(milestone)
+    _touch(project, now)
+    session.add(project)
+    session.flush()
+    return milestone
+
+
+def update(
+    session: Session,
+    project: Project,
+    season: Season,
+    milestone: Milestone,
+    *,
+    title: str,
+    day: date | None,
+    at: time | None,
+    tz_name: str,
+    now: datetime,
+) -> Milestone:
+    """Rename or move a milestone; moving it re-arms its reminders (new due time)."""
+    title = check_length(title, field="title", label="Title", max_len=120, required=True)
+    due_at = due_instant(season, day=day, at=at, tz_name=tz_name)
+    if due_at != milestone.due_at:
+        # Unsent reminders for the old time go; the next sweep arms the new ones.
+        cancel_reminders(session, milestone.id)
+    milestone.due_at = due_at
+    milestone.title = title
+    session.add(milestone)
+    _touch(project, now)
+    session.add(project)
+    session.flush()
+    return milestone
+
+
+def complete(
+    session: Session, project: Project, milestone: Milestone, *, note: str, now: datetime
+) -> Milestone:
+    note = check_length(note, field="note", label="Note", max_len=500, required=False)
+    if milestone.done_at is None:
+        milestone.done_at = now
+        cancel_reminders(session, milestone.id)
+    milestone.done_note = note
+    session.add(milestone)
+    _touch(project, now)
+    session.add(project)
+    session.flush()
+    return milestone
+
+
+def reopen(session: Session, project: Project, milestone: Milestone, *, now: datetime) -> None:
+    milestone.done_at = None
+    milestone.done_note = ""
+    session.add(milestone)
+    _touch(project, now)
+    session.add(project)
+    session.flush()
+
+
+def delete(session: Session, project: Project, milestone: Milestone, *, now: datetime) -> None:
+    cancel_reminders(session, milestone.id)
+    session.delete(milestone)
+    _touch(project, now)
+    session.add(project)
+    session.flush()

@@ -1,0 +1,101 @@
+"""Season pages, joining, the learner dashboard and the mentor dashboard."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, redirect, render_template, url_for
+from flask_login import current_user, login_required
+from sqlmodel import select
+
+from ..db import get_session
+from ..forms import ActionForm
+from ..models import Project, User, Visibility, utcnow
+from ..projects import service as projects
+from . import health, milestones, service
+from .forms import CompleteForm
+from .mentors import mentor_board
+
+bp = Blueprint("seasons", __name__)
+
+
+@bp.get("/seasons")
+def index():
+    session = get_session()
+    current, upcoming = service.ensure_current_and_next(session, utcnow().date())
+    session.commit()
+    return render_template(
+        "seasons/index.html",
+        seasons=service.list_seasons(session),
+        current=current,
+        upcoming=upcoming,
+    )
+
+
+@bp.get("/seasons/<slug>")
+def show(slug: str):
+    session = get_session()
+    service.ensure_current_and_next(session, utcnow().date())
+    session.commit()
+    season = service.require(session, slug)
+    gallery = list(
+        session.exec(
+            select(Project, User)
+            .join(User, User.id == Project.owner_id)
+            .where(Project.season_id == season.id, Project.visibility == Visibility.public)
+            .order_by(Project.updated_at.desc())
+        )
+    )
+    enrolled = current_user.is_authenticated and service.is_enrolled(
+        session, current_user.id, season.id
+    )
+    return render_template(
+        "seasons/show.html", season=season, gallery=gallery, enrolled=enrolled, now=utcnow()
+    )
+
+
+@bp.post("/seasons/<slug>/join")
+@login_required
+def join(slug: str):
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    session = get_session()
+    season = service.require(session, slug)
+    service.enroll(session, current_user, season)
+    session.commit()
+    return redirect(url_for("projects.new", season=season.slug))
+
+
+@bp.get("/dashboard")
+@login_required
+def dashboard():
+    session = get_session()
+    now = utcnow()
+    current, _ = service.ensure_current_and_next(session, now.date())
+    session.commit()
+    mine = projects.projects_of(session, current_user.id)
+    states = health.health_of(session, [p.id for p, _ in mine], now)
+    current_projects = [(p, s) for p, s in mine if s.id == current.id]
+    past = [(p, s) for p, s in mine if s.ends_on < now.date()]
+    checklist = {p.id: milestones.list_for(session, p.id) for p, _ in current_projects}
+    return render_template(
+        "seasons/dashboard.html",
+        current=current,
+        current_projects=current_projects,
+        past=past,
+        states=states,
+        checklist=checklist,
+        record=health.learner_record(session, current_user.id, now),
+        invitations=projects.pending_invitations(session, current_user),
+        complete_form=CompleteForm(),
+        now=now,
+    )
+
+
+@bp.get("/mentor")
+@login_required
+def mentor():
+    if not current_user.is_mentor:
+        abort(403)
+    now = utcnow()
+    return render_template(
+        "seasons/mentor.html", board=mentor_board(get_session(), current_user, now), now=now
+    )
