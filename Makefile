@@ -37,3 +37,8 @@ test: install system-deps lint
 		echo "== again on PostgreSQL =="; \
 		$(BIN)/pytest; \
 	fi
+
+# Production: the one standalone scheduler process (see README, "Scheduler").
+.PHONY: scheduler
+scheduler: install
+	$(BIN)/python -m scheduler

@@ -1,0 +1,133 @@
+"""Real scheduler processes: a restart catches up once; two at once send each reminder once."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import subprocess
+import sys
+import time
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from sqlmodel import select
+
+from portfolio.models import Delivery, DeliveryStatus, Notification, utcnow
+from tests.notify.builders import make_milestone, make_project, make_season
+
+ROOT = Path(__file__).resolve().parents[2]
+pytestmark = pytest.mark.slow
+
+# Waits for a go-file so that both processes sweep at the same moment.
+TWIN = """
+import sys, time, pathlib
+from portfolio import create_app
+from scheduler import run_all
+app = create_app()
+go = pathlib.Path(sys.argv[1])
+while not go.exists():
+    time.sleep(0.005)
+sys.exit(0 if all(run_all(app).values()) else 1)
+"""
+
+
+@pytest.fixture
+def proc_env(database_url, smtp_server, tmp_path):
+    """The environment of a scheduler process: our database, our SMTP server."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SMTP_", "MAIL_"))}
+    env.update(
+        DATABASE_URL=database_url,
+        SECRET_KEY=secrets.token_hex(32),
+        INSTANCE_PATH=str(tmp_path / "instance"),
+        LOG_FORMAT="text",
+        LOG_LEVEL="WARNING",
+        SMTP_HOST=smtp_server.host,
+        SMTP_PORT=str(smtp_server.port),
+        SMTP_SECURITY="none",
+        MAIL_FROM="Seasons <noreply@seasons.example.com>",
+        SCHEDULER_IN_WEB="0",
+    )
+    return env
+
+
+def run_once(env) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "scheduler", "--once"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_scheduler_down_over_a_reminder_sends_it_on_start_once(
+    session, make_user, proc_env, smtp_server
+) -> None:
+    """Due an hour ago while no scheduler ran: `python -m scheduler` sends it late, once."""
+    ada = make_user("ada")
+    project = make_project(session, ada, season=make_season(session, "cohort-x"))
+    make_milestone(session, project, utcnow() - timedelta(hours=1))
+    session.commit()
+
+    first = run_once(proc_env)
+    assert first.returncode == 0, first.stderr
+    second = run_once(proc_env)  # restarted again: nothing new
+    assert second.returncode == 0, second.stderr
+
+    [n] = session.exec(select(Notification)).all()
+    assert n.kind == "reminder_due" and n.user_id == ada.id
+    [d] = session.exec(select(Delivery)).all()
+    assert d.status == DeliveryStatus.sent
+    [mail] = smtp_server.messages
+    assert mail.message["Subject"] == "“Baseline” is due now"
+
+
+@pytest.mark.postgres
+def test_two_schedulers_at_once_produce_each_reminder_once(
+    database_url, session, make_user, proc_env, smtp_server, tmp_path
+) -> None:
+    """Two processes sweeping together: one notification and one email per reminder."""
+    if not database_url.startswith("postgresql"):
+        pytest.skip("needs TEST_DATABASE_URL (PostgreSQL)")
+    owners = [make_user(f"learner-{i}") for i in range(3)]
+    mate = make_user("teammate")
+    season = make_season(session, "cohort-x")
+    now = utcnow()
+    expected = 0
+    for i, owner in enumerate(owners):
+        project = make_project(
+            session, owner, season=season, members=(mate,), title=f"P{i}", slug=f"p{i}"
+        )
+        for j in range(20):
+            make_milestone(session, project, now + timedelta(hours=2, minutes=j), f"M{j}")
+            expected += 2
+    session.commit()
+
+    go = tmp_path / "go"
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", TWIN, str(go)],
+            cwd=ROOT,
+            env=proc_env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(2)
+    ]
+    time.sleep(3)  # both have imported the app and are waiting
+    go.touch()
+    for proc in procs:
+        _, err = proc.communicate(timeout=120)
+        assert proc.returncode == 0, err
+
+    notifications = session.exec(select(Notification)).all()
+    assert len(notifications) == expected
+    assert len({n.dedupe_key for n in notifications}) == expected
+    deliveries = session.exec(select(Delivery)).all()
+    assert len(deliveries) == expected
+    assert {d.status for d in deliveries} == {DeliveryStatus.sent}
+    ids = [m.message["Message-ID"] for m in smtp_server.messages]
+    assert len(ids) == expected == len(set(ids))
