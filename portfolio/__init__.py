@@ -63,9 +63,10 @@ def _ensure_secret_key(app: Flask, instance: Path) -> None:
 
 def _init_extensions(app: Flask) -> None:
     from . import auth, db, errors, security
-    from .extensions import csrf, limiter, login_manager
+    from .extensions import cache, csrf, limiter, login_manager
 
     db.init_app(app)
+    cache.init_app(app)
     login_manager.init_app(app)
     csrf.init_app(app)
     limiter.init_app(app)
@@ -78,15 +79,24 @@ def _init_extensions(app: Flask) -> None:
 def _register_blueprints(app: Flask) -> None:
     from .admin.views import bp as admin_bp
     from .auth.views import bp as auth_bp
+    from .projects import writeup_views  # noqa: F401  (adds write-up routes to projects.bp)
+    from .projects.views import bp as projects_bp
+    from .public import project_views  # noqa: F401  (adds the project routes to public.bp)
     from .public.views import bp as public_bp
+    from .seasons.admin_views import bp as seasons_admin_bp
+    from .seasons.views import bp as seasons_bp
 
-    for bp in (public_bp, auth_bp, admin_bp):
+    for bp in (public_bp, auth_bp, admin_bp, seasons_bp, seasons_admin_bp, projects_bp):
+        app.register_blueprint(bp)
+
+    from .notify.admin_views import bp as notify_admin_bp
+    from .notify.views import bp as notify_bp
+
+    for bp in (notify_bp, notify_admin_bp):
         app.register_blueprint(bp)
 
 
 def _register_template_helpers(app: Flask) -> None:
-    from .forms import ActionForm
+    from . import templating
 
-    @app.context_processor
-    def _globals() -> dict[str, Any]:
-        return {"action_form": ActionForm}
+    templating.init_app(app)

@@ -30,6 +30,14 @@ def _bool(value: str | None, default: bool) -> bool:
     return value.strip().lower() in {"1", "true", "yes", "on"}
 
 
+def _choice(value: str | None, allowed: set[str], name: str) -> str:
+    """Refuse a misspelt enumerated setting at start-up rather than at first use."""
+    value = (value or "").strip().lower()
+    if value not in allowed:
+        raise ValueError(f"{name} must be one of {', '.join(sorted(allowed))}; got {value!r}")
+    return value
+
+
 def normalize_database_url(url: str) -> str:
     """Use psycopg 3 for PostgreSQL URLs given in Heroku/libpq style."""
     for prefix in ("postgres://", "postgresql://"):
@@ -84,6 +92,10 @@ def from_env(instance_path: Path, environ: Mapping[str, str] | None = None) -> d
         # Redis for rate limits and caches shared across workers. Unset: in-memory.
         "REDIS_URL": redis_url,
         "RATELIMIT_STORAGE_URI": redis_url or "memory://",
+        "CACHE_TYPE": "RedisCache" if redis_url else "SimpleCache",
+        "CACHE_REDIS_URL": redis_url,
+        "CACHE_KEY_PREFIX": "seasons:",
+        "CACHE_DEFAULT_TIMEOUT": 24 * 3600,
         # Rate limits (Flask-Limiter syntax) for login and sign-up attempts per address.
         "LOGIN_RATE_LIMIT": _env(env, "LOGIN_RATE_LIMIT", "10 per minute;50 per hour"),
         "SIGNUP_RATE_LIMIT": _env(env, "SIGNUP_RATE_LIMIT", "5 per minute;20 per hour"),
@@ -92,6 +104,10 @@ def from_env(instance_path: Path, environ: Mapping[str, str] | None = None) -> d
         "LOG_FORMAT": _env(env, "LOG_FORMAT", "json"),
         # Start the in-process scheduler in the web process (embedded default).
         "SCHEDULER_IN_WEB": _bool(_env(env, "SCHEDULER_IN_WEB"), True),
+        # Cadence health: a project is "at risk" when its next milestone is due within
+        # this many days, or when nothing happened on it for HEALTH_STALE_DAYS.
+        "HEALTH_AT_RISK_DAYS": int(_env(env, "HEALTH_AT_RISK_DAYS", "3") or 3),
+        "HEALTH_STALE_DAYS": int(_env(env, "HEALTH_STALE_DAYS", "14") or 14),
         # Session cookie: HttpOnly and SameSite=Lax always, Secure when served over https.
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
@@ -100,6 +116,28 @@ def from_env(instance_path: Path, environ: Mapping[str, str] | None = None) -> d
         "REMEMBER_COOKIE_SAMESITE": "Lax",
         "REMEMBER_COOKIE_SECURE": https,
         "PREFERRED_URL_SCHEME": "https" if https else "http",
+        # Outgoing email. No SMTP_HOST: emails are written to the log and kept as sent.
+        "SMTP_HOST": _env(env, "SMTP_HOST"),
+        # Unset: 25, 587 or 465 according to SMTP_SECURITY.
+        "SMTP_PORT": int(_env(env, "SMTP_PORT", "0") or 0) or None,
+        "SMTP_USERNAME": _env(env, "SMTP_USERNAME"),
+        "SMTP_PASSWORD": _env(env, "SMTP_PASSWORD"),
+        # none, starttls or ssl (implicit TLS).
+        "SMTP_SECURITY": _choice(
+            _env(env, "SMTP_SECURITY", "starttls"), {"none", "starttls", "ssl"}, "SMTP_SECURITY"
+        ),
+        # Seconds to wait for the SMTP server before counting a failed attempt.
+        "SMTP_TIMEOUT": float(_env(env, "SMTP_TIMEOUT", "30") or 30),
+        # Sender of every email.
+        "MAIL_FROM": _env(env, "MAIL_FROM", "Seasons <noreply@localhost>"),
+        # Failed sends are retried with exponential backoff (1, 2, 4 … min, at most 6 h
+        # apart); after this many attempts a delivery is marked failed for admins to see.
+        "MAIL_MAX_ATTEMPTS": int(_env(env, "MAIL_MAX_ATTEMPTS", "10") or 10),
+        # Also start the scheduler inside gunicorn workers (one per worker). Off: run
+        # `python -m scheduler` as its own process, as production should.
+        "SCHEDULER_IN_GUNICORN": _bool(_env(env, "SCHEDULER_IN_GUNICORN"), False),
+        # Largest image upload for write-ups (bytes).
+        "IMAGE_MAX_BYTES": int(_env(env, "IMAGE_MAX_BYTES", str(5 * 1024 * 1024)) or 0),
         # Largest request body accepted (bytes); uploads have their own, smaller limits.
         "MAX_CONTENT_LENGTH": int(_env(env, "MAX_CONTENT_LENGTH", str(16 * 1024 * 1024)) or 0),
         # CSRF tokens last as long as the session rather than one hour.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from flask_caching import Cache
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
@@ -18,3 +19,7 @@ csrf = CSRFProtect()
 
 # Storage comes from RATELIMIT_STORAGE_URI: memory by default, Redis when set.
 limiter = Limiter(key_func=get_remote_address, default_limits=[], headers_enabled=True)
+
+# Rendered public pages and chart SVGs. SimpleCache per process by default,
+# RedisCache shared by every worker when REDIS_URL is set (see config.py).
+cache = Cache()

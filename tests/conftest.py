@@ -11,6 +11,7 @@ import os
 import re
 import secrets
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -23,7 +24,9 @@ from sqlmodel import Session, SQLModel
 from portfolio import create_app
 from portfolio.db import make_engine
 from portfolio.migrate import upgrade
-from portfolio.models import Role, User
+from portfolio.models import Project, Role, Season, User
+from portfolio.projects import service as project_service
+from portfolio.seasons import service as season_service
 
 TEST_PASSWORD = "correct horse battery staple"
 
@@ -144,6 +147,41 @@ def make_user(app: Flask):
             )
             s.commit()
             return user
+
+    return factory
+
+
+@pytest.fixture()
+def make_project(app, session):
+    """Plan a project through the real service and commit it.
+
+    The app context is pushed only for the call: a context left pushed would be
+    shared by the test client's requests (and with it ``g`` and the login).
+    """
+
+    def factory(
+        owner: User,
+        *,
+        title: str = "House prices",
+        season: Season | None = None,
+        team: list[str] | None = None,
+        now: datetime | None = None,
+        allow_second: bool = False,
+    ) -> Project:
+        now = now or datetime.now(UTC)
+        with app.app_context():
+            season = season or season_service.ensure_current_and_next(session, now.date())[0]
+            project = project_service.create(
+                session,
+                owner=session.merge(owner),
+                season=season,
+                fields=project_service.ProjectFields(title, "A one-line summary", "## Problem", ""),
+                team_handles=team or [],
+                allow_second=allow_second,
+                now=now,
+            )
+            session.commit()
+        return project
 
     return factory
 

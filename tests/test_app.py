@@ -107,6 +107,6 @@ def test_demo_loader_is_idempotent(runner, session):
     count = len(session.exec(select(User)).all())
     second = runner.invoke(args=["demo"])
     assert second.exit_code == 0, second.output
-    assert "0 people created" in second.output
+    assert "0 people and 0 projects created" in second.output
     session.expire_all()
     assert len(session.exec(select(User)).all()) == count >= 4

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 
-from sqlalchemy import Column, Index, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Column, Index, String, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from .types import UTCDateTime, utcnow
@@ -46,6 +47,11 @@ class Project(SQLModel, table=True):
     headline_metric: str = Field(default="", max_length=200)
     headline_goal: MetricGoal = Field(
         default=MetricGoal.max, sa_column=Column(String(8), nullable=False)
+    )
+    # Charts the learner chose: [{"metrics": [...], "x": "_step", "smoothing": 0.6,
+    # "log_y": false, "runs": [run link ids] (empty: all visible)}].
+    charts: list[dict[str, Any]] = Field(
+        default_factory=list, sa_column=Column(JSON, nullable=False, default=list)
     )
     carried_from_id: int | None = Field(default=None, foreign_key="projects.id")
     # Bumped by every change that alters what the public page shows (cache key).
@@ -96,4 +102,22 @@ class Milestone(SQLModel, table=True):
     due_at: datetime = Field(sa_type=UTCDateTime, nullable=False)
     done_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     done_note: str = Field(default="", max_length=500)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+
+
+class ProjectImage(SQLModel, table=True):
+    """An uploaded figure for a write-up, re-encoded and stored in the instance folder."""
+
+    __tablename__ = "project_images"
+
+    id: int | None = Field(default=None, primary_key=True)
+    project_id: int = Field(foreign_key="projects.id", index=True, ondelete="CASCADE")
+    uploaded_by_id: int | None = Field(default=None, foreign_key="users.id", ondelete="SET NULL")
+    # Random name on disk and in the URL, with the extension of the stored format.
+    filename: str = Field(max_length=64, unique=True)
+    content_type: str = Field(max_length=32)
+    alt: str = Field(default="", max_length=200)
+    width: int
+    height: int
+    size: int
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)

@@ -1,15 +1,21 @@
-"""Home page and health check."""
+"""Home page, health check, learner profiles, feeds, sitemap and robots.txt."""
 
 from __future__ import annotations
 
 import logging
 
-from flask import Blueprint, jsonify, render_template
+from flask import Blueprint, Response, abort, current_app, jsonify, render_template, url_for
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
+from sqlmodel import select
 
+from ..auth import service as accounts
 from ..content import render_page
-from ..db import get_engine
+from ..db import get_engine, get_session
+from ..markdown import render_markdown
+from ..models import Project, User, Visibility, utcnow
+from ..seasons import health
+from . import service
 
 bp = Blueprint("public", __name__)
 logger = logging.getLogger(__name__)
@@ -30,3 +36,84 @@ def healthz():
         logger.exception("health check: database unreachable")
         return jsonify({"status": "error", "database": "unreachable"}), 503
     return jsonify({"status": "ok", "database": "ok"}), 200
+
+
+def _user_or_404(handle: str) -> User:
+    user = accounts.get_user_by_handle(get_session(), handle)
+    if user is None:
+        abort(404)
+    return user
+
+
+@bp.get("/u/<handle>")
+def profile(handle: str):
+    """A learner's public portfolio: bio, record, and one card per public project."""
+    session = get_session()
+    user = _user_or_404(handle)
+    now = utcnow()
+    cards = service.profile_cards(session, user, now)
+    return render_template(
+        "public/profile.html",
+        user=user,
+        bio=render_markdown(user.bio, id_prefix="bio-") if user.bio else None,
+        cards=cards,
+        record=health.learner_record(session, user.id, now),
+        headlines={c.project.id: service.headline_value(session, c.project) for c in cards},
+    )
+
+
+@bp.get("/u/<handle>/feed.atom")
+def feed(handle: str):
+    """Atom feed of a learner's public projects and completed milestones."""
+    session = get_session()
+    user = _user_or_404(handle)
+    projects = [p for p, _ in service.public_projects(session, user)]
+    owners = {p.id: session.get(User, p.owner_id) for p in projects}
+    entries = [("project", p.created_at, p, None) for p in projects]
+    entries += [
+        ("milestone", m.done_at, p, m)
+        for m, p in service.completed_milestones(session, [p.id for p in projects])
+    ]
+    entries.sort(key=lambda e: e[1], reverse=True)
+    body = render_template(
+        "public/feed.atom",
+        user=user,
+        entries=entries[:50],
+        owners=owners,
+        updated=max((e[1] for e in entries), default=user.created_at),
+    )
+    return Response(body, mimetype="application/atom+xml")
+
+
+@bp.get("/sitemap.xml")
+def sitemap():
+    """Public projects and the profiles that have them; drafts and unlisted never."""
+    session = get_session()
+    rows = session.exec(
+        select(Project, User)
+        .join(User, User.id == Project.owner_id)
+        .where(Project.visibility == Visibility.public)
+        .order_by(Project.id)
+    ).all()
+    base = current_app.config["BASE_URL"]
+    urls = [
+        (base + url_for("public.project", handle=u.handle, slug=p.slug), p.updated_at)
+        for p, u in rows
+    ]
+    handles = sorted({u.handle for _, u in rows})
+    urls += [(base + url_for("public.profile", handle=h), None) for h in handles]
+    return Response(render_template("public/sitemap.xml", urls=urls), mimetype="application/xml")
+
+
+@bp.get("/robots.txt")
+def robots():
+    base = current_app.config["BASE_URL"]
+    lines = [
+        "User-agent: *",
+        "Disallow: /admin/",
+        "Disallow: /settings/",
+        "Disallow: /calendar/",
+        "Disallow: /api/",
+        f"Sitemap: {base}/sitemap.xml",
+    ]
+    return Response("\n".join(lines) + "\n", mimetype="text/plain")

@@ -1,0 +1,332 @@
+"""Build Vega-Lite v5 specs from chart series.
+
+Injection defence: every record in the inline data uses the fixed field names
+below, so untrusted run names and metric keys only ever appear as data values,
+as literal titles, or in the colour scale's literal domain; never as a field
+name (where "." and "[" mean nested access), in a `calculate`/`filter`
+expression, or as a tooltip key (tooltips compile to an expression).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from .model import (
+    ChartOptions,
+    ChartSeries,
+    clean_label,
+    ema,
+    unique_labels,
+    x_axis_title,
+)
+
+VL_VERSION = "5.21"  # the Vega-Lite release vl-convert compiles with and bundles
+SCHEMA = "https://vega.github.io/schema/vega-lite/v5.json"
+FONT = "Liberation Sans, Arial, Helvetica, sans-serif"  # Liberation ships in vl-convert and
+# is metric-compatible with Arial/Helvetica, so text measured on the server fits in browsers.
+INTERACTIVE = "interactive_"  # layers named so are dropped from static renders
+PALETTE = [  # Tableau 10: distinguishable, and readable on white
+    "#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f",
+    "#edc948", "#b07aa1", "#ff9da7", "#9c755f", "#bab0ac",
+]  # fmt: skip
+MANY = {"scheme": "tableau20"}  # past ten runs
+# The only field names a spec uses: per series, then per point after `flatten`.
+FIELDS = ("run", "metric", "m", "xs", "ys", "ss", "x", "y", "s")
+# Tooltip keys compile into a Vega expression, so they come from this fixed list.
+_X_KEYS = {"_step": "Step", "epoch": "Epoch", "_runtime": "Runtime (s)", "_timestamp": "Time"}
+
+
+@dataclass(frozen=True)
+class ChartStyle:
+    """Sizes for one place a chart appears."""
+
+    width: int = 640
+    height: int = 260  # per metric panel
+    font_size: int = 11
+    title_size: int = 15
+    line_width: float = 1.75
+    legend_columns: int = 3
+    fit: bool = False  # fit the whole image into width x height (Open Graph)
+    max_legend: int | None = None  # past this many runs, leave the legend out
+    padding: int = 8
+
+
+PAGE = ChartStyle()
+OG = ChartStyle(  # 1200 x 630, the Open Graph image size
+    width=1200,
+    height=630,
+    font_size=20,
+    title_size=40,
+    line_width=4,
+    legend_columns=3,
+    fit=True,
+    padding=36,
+    max_legend=8,  # a preview card has no room for a long list
+)
+
+
+def build_spec(
+    title: str,
+    series: Sequence[ChartSeries],
+    options: ChartOptions,
+    *,
+    style: ChartStyle = PAGE,
+    interactive: bool = True,
+) -> dict[str, Any]:
+    """Return a Vega-Lite v5 spec of the chosen runs and metrics, with its data inline.
+
+    One metric draws one panel; several draw one row each with their own y
+    scale. With smoothing the raw line is faded behind the smoothed one. The
+    spec zooms (drag, shift+wheel, double-click resets) and shows values on
+    hover once vega-embed runs it; static renders ignore those parts.
+    Colours follow the order of the runs in `series`: give every chart of a
+    project the same, stably ordered list and a run keeps its colour.
+    """
+    selected = options.select(series)
+    run_labels = options.run_labels(series)
+    metric_labels = unique_labels([s.metric for s in selected], [s.metric for s in selected])
+    # Colours follow every chosen run (so they agree across a project's charts);
+    # the legend lists only the runs drawn here.
+    domain = list(dict.fromkeys(run_labels.values()))
+    drawn = {run_labels[s.key] for s in selected}
+    runs = [run for run in domain if run in drawn]
+    metrics = list(dict.fromkeys(metric_labels[s.metric] for s in selected))
+    values = _data_values(selected, options, run_labels, metric_labels)
+    smoothed = options.smoothing > 0
+    flat = ["xs", "ys", "ss"] if smoothed else ["xs", "ys"]
+
+    x_title = x_axis_title(selected, options)
+    # Few ticks read better, and each label costs a text measurement when rendering.
+    x_axis: dict[str, Any] = {"title": x_title, "tickCount": style.width // (7 * style.font_size)}
+    y_axis = {"tickCount": style.height // (4 * style.font_size)}
+    if max((abs(v) for r in values for v in r["xs"]), default=0) >= 10_000:
+        x_axis["format"] = "~s"  # 20k, 1.5M: steps get long
+    x = {"field": "x", "type": "quantitative", "axis": x_axis, "scale": {"zero": False}}
+    y_scale: dict[str, Any] = {"type": "log", "nice": False} if options.log_y else {"zero": False}
+    y_title = metrics[0] if len(metrics) == 1 else None
+    columns = _legend_columns(runs, style)
+    color = {
+        "field": "run",
+        "type": "nominal",
+        # A literal domain: colours follow the run order, the same in every chart.
+        "scale": {"domain": domain, **({"range": PALETTE} if len(domain) <= 10 else MANY)},
+        "legend": {
+            **({"values": runs} if runs != domain else {}),
+            "title": "Run",
+            "orient": "bottom",
+            "columns": columns,
+            "symbolType": "stroke",
+            "symbolStrokeWidth": 3,
+            "symbolOpacity": 1,  # not the faded raw line's
+            "labelLimit": style.width // columns - 3 * style.font_size,
+        },
+    }
+
+    if style.max_legend is not None and len(runs) > style.max_legend:
+        color["legend"] = None
+
+    def line(name: str, field: str, **mark: Any) -> dict[str, Any]:
+        return {
+            "name": name,
+            "mark": {"type": "line", "clip": True, "aria": False, **mark},
+            "encoding": {
+                "x": x,
+                "y": {
+                    "field": field,
+                    "type": "quantitative",
+                    "scale": y_scale,
+                    "axis": y_axis,
+                    "title": y_title,
+                },
+                "color": color,
+            },
+        }
+
+    if smoothed:
+        layers = [line("raw", "y", strokeWidth=style.line_width * 0.6, opacity=0.3)]
+        layers.append(line("smoothed", "s", strokeWidth=style.line_width))
+    else:
+        layers = [line("raw", "y", strokeWidth=style.line_width)]
+    if interactive:
+        layers[0]["params"] = [_zoom_param()]
+        x_key = _X_KEYS.get(options.x_axis.strip().lower(), "X value")
+        layers.append(_hover_layer(x, "s" if smoothed else "y", y_scale, color, x_key, smoothed))
+
+    spec: dict[str, Any] = {
+        "$schema": SCHEMA,
+        "description": _description(title, runs, metrics, x_title, options),
+        "data": {"values": values},
+        "transform": [{"flatten": flat, "as": [c[0] for c in flat]}],
+        "config": _config(style),
+        "padding": style.padding,
+        "background": "white",
+    }
+    if title:
+        spec["title"] = {"text": clean_label(title, limit=120), "anchor": "start"}
+    unit = {"width": style.width, "height": style.height, "layer": layers}
+    if len(metrics) > 1:
+        spec["facet"] = {
+            "row": {
+                "field": "metric",
+                "type": "nominal",
+                "sort": {"field": "m", "op": "min"},
+                "header": {"title": None, "labelAngle": 0, "labelOrient": "top"},
+            }
+        }
+        spec["spec"] = unit
+        spec["resolve"] = {"scale": {"y": "independent"}}
+    else:
+        spec.update(unit)
+        if style.fit:
+            spec["autosize"] = {"type": "fit", "contains": "padding"}
+    return spec
+
+
+def build_og_spec(title: str, series: Sequence[ChartSeries], options: ChartOptions) -> dict:
+    """Return a static 1200x630 spec of the headline (first) metric for Open Graph images."""
+    selected = options.select(series)
+    headline = options.metrics[:1] or tuple(s.metric for s in selected[:1])
+    headline_options = ChartOptions(
+        metrics=headline,
+        x_axis=options.x_axis,
+        smoothing=options.smoothing,
+        log_y=options.log_y,
+        runs=options.runs,
+    )
+    return build_spec(title, series, headline_options, style=OG, interactive=False)
+
+
+def _data_values(
+    selected: Sequence[ChartSeries],
+    options: ChartOptions,
+    run_labels: dict[str, str],
+    metric_labels: dict[str, str],
+) -> list[dict[str, Any]]:
+    """Return one record per series with its points as parallel arrays.
+
+    A `flatten` transform turns them into one row per point. Columns keep
+    the spec (and the SVG render) several times smaller than row objects
+    that repeat a long run name a thousand times.
+    """
+    metric_index = {m: i for i, m in enumerate(dict.fromkeys(s.metric for s in selected))}
+    values: list[dict[str, Any]] = []
+    for s in selected:
+        xs, ys = s.finite_points()
+        record: dict[str, Any] = {
+            "run": run_labels[s.key],
+            "metric": metric_labels[s.metric],
+            "m": metric_index[s.metric],
+            "xs": [_num(v) for v in xs],
+            "ys": [_num(v) for v in ys],
+        }
+        if options.smoothing > 0:
+            record["ss"] = [_num(v) for v in ema(ys, options.smoothing)]
+        if options.log_y:
+            # A log scale has no place for y <= 0; null points are left out.
+            for column in ("ys", "ss"):
+                if column in record:
+                    record[column] = [v if v > 0 else None for v in record[column]]
+        values.append(record)
+    return values
+
+
+def _num(value: float) -> float | int:
+    """Return a compact JSON number: integers as int, others to 7 significant digits."""
+    if value.is_integer() and abs(value) < 2**53:
+        return int(value)
+    return float(f"{value:.7g}")
+
+
+def _legend_columns(runs: Sequence[str], style: ChartStyle) -> int:
+    """Return as many legend columns as the longest run name allows.
+
+    Names that fit are shown whole; and Vega only has to shorten a label
+    (a costly search by text measurement) when this estimate is too low.
+    """
+    longest = max((len(run) for run in runs), default=0)
+    entry = (0.6 * longest + 3) * style.font_size  # average glyph, plus symbol and gap
+    return max(1, min(style.legend_columns, int(style.width // entry)))
+
+
+def _zoom_param() -> dict[str, Any]:
+    # Shift+wheel zooms so that scrolling the page over a chart still scrolls.
+    return {
+        "name": "zoom",
+        "select": {"type": "interval", "zoom": "wheel![event.shiftKey]"},
+        "bind": "scales",
+    }
+
+
+def _hover_layer(
+    x: dict, field: str, y_scale: dict, color: dict, x_key: str, smoothed: bool
+) -> dict[str, Any]:
+    tooltip = [
+        {"field": "run", "title": "Run"},
+        {"field": "metric", "title": "Metric"},
+        {"field": "x", "title": x_key, "type": "quantitative", "format": ","},
+        {"field": "y", "title": "Value", "type": "quantitative", "format": ".5~g"},
+    ]
+    if smoothed:
+        tooltip.append(
+            {"field": "s", "title": "Smoothed", "type": "quantitative", "format": ".5~g"}
+        )
+    return {
+        "name": INTERACTIVE + "hover",
+        "mark": {"type": "point", "filled": True, "size": 48, "clip": True},
+        "params": [
+            {
+                "name": "hover",
+                "select": {
+                    "type": "point",
+                    "on": "pointerover",
+                    "clear": "pointerout",
+                    "nearest": True,
+                    "fields": ["x"],
+                },
+            }
+        ],
+        "encoding": {
+            "x": x,
+            "y": {"field": field, "type": "quantitative", "scale": y_scale},
+            "color": color,
+            "opacity": {"condition": {"param": "hover", "empty": False, "value": 1}, "value": 0},
+            "tooltip": tooltip,
+        },
+    }
+
+
+def _description(
+    title: str, runs: list[str], metrics: list[str], x_title: str, options: ChartOptions
+) -> str:
+    shown = ", ".join(runs[:5]) + (f" and {len(runs) - 5} more" if len(runs) > 5 else "")
+    what = f"Line chart of {', '.join(metrics) or 'no metrics'} by {x_title.lower()}"
+    plural = "s" if len(runs) != 1 else ""
+    parts = [f"{what} for {len(runs)} run{plural}" + (f": {shown}" if runs else "")]
+    if options.smoothing > 0:
+        parts.append(f"smoothed with an exponential moving average (weight {options.smoothing:g})")
+    if options.log_y:
+        parts.append("on a logarithmic scale")
+    head = f"{clean_label(title, limit=120)}. " if title else ""
+    return head + "; ".join(parts) + "."
+
+
+def _config(style: ChartStyle) -> dict[str, Any]:
+    axis = {
+        "labelFontSize": style.font_size,
+        "titleFontSize": style.font_size + 1,
+        "labelColor": "#444",
+        "titleColor": "#222",
+        "gridColor": "#e8e8e8",
+        "domainColor": "#888",
+        "tickColor": "#888",
+    }
+    return {
+        "font": FONT,
+        "view": {"stroke": None},
+        "axis": axis,
+        "legend": {"labelFontSize": style.font_size, "titleFontSize": style.font_size + 1},
+        "header": {"labelFontSize": style.font_size + 1, "labelFontWeight": "bold"},
+        "title": {"fontSize": style.title_size, "color": "#222"},
+    }

@@ -1,0 +1,151 @@
+"""Figures for write-ups: checked by content, re-encoded, stored in the instance folder.
+
+Re-encoding with Pillow drops metadata and anything that is not pixels, so a
+file that merely claims to be an image (or is an SVG with scripts) never gets
+served. Only PNG, JPEG, WebP and GIF are accepted.
+"""
+
+from __future__ import annotations
+
+import io
+import secrets
+import warnings
+from pathlib import Path
+from typing import BinaryIO
+
+from flask import current_app
+from PIL import Image, UnidentifiedImageError
+from sqlmodel import Session, select
+
+from ..auth.rules import ValidationError, check_length
+from ..errors import NotFound
+from ..models import Project, ProjectImage, User
+
+FORMATS = {
+    "PNG": ("png", "image/png"),
+    "JPEG": ("jpg", "image/jpeg"),
+    "WEBP": ("webp", "image/webp"),
+    "GIF": ("gif", "image/gif"),
+}
+MAX_PIXELS = 40_000_000
+MAX_IMAGES_PER_PROJECT = 50
+
+
+def upload_dir() -> Path:
+    path = Path(current_app.instance_path) / "uploads"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def _read_limited(stream: BinaryIO, limit: int) -> bytes:
+    data = stream.read(limit + 1)
+    if len(data) > limit:
+        raise ValidationError(
+            f"That file is larger than {limit // (1024 * 1024)} MB. Resize or compress it.",
+            field="image",
+        )
+    if not data:
+        raise ValidationError("That file is empty.", field="image")
+    return data
+
+
+def _reencode(data: bytes) -> tuple[bytes, str, int, int]:
+    """Open, check and re-save the image; returns (bytes, format, width, height)."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            image = Image.open(io.BytesIO(data))
+            fmt = image.format
+            if fmt not in FORMATS:
+                raise ValidationError(
+                    "Upload a PNG, JPEG, WebP or GIF image (SVG is not accepted).", field="image"
+                )
+            width, height = image.size
+            if width * height > MAX_PIXELS:
+                raise ValidationError("That image has too many pixels.", field="image")
+            image.load()
+            out = io.BytesIO()
+            if fmt == "GIF":
+                image.save(out, format="GIF", save_all=getattr(image, "n_frames", 1) > 1)
+            elif fmt == "JPEG":
+                image.convert("RGB").save(out, format="JPEG", quality=88, optimize=True)
+            else:
+                image.save(out, format=fmt)
+    except ValidationError:
+        raise
+    except (
+        UnidentifiedImageError,
+        OSError,
+        ValueError,
+        SyntaxError,
+        Image.DecompressionBombError,
+        Image.DecompressionBombWarning,
+    ) as exc:
+        raise ValidationError(
+            "That file is not an image we can read. Upload a PNG, JPEG, WebP or GIF.",
+            field="image",
+        ) from exc
+    return out.getvalue(), fmt, width, height
+
+
+def save_image(
+    session: Session, project: Project, *, uploader: User, stream: BinaryIO, alt: str
+) -> ProjectImage:
+    """Store an uploaded figure; nothing is written unless every check passes."""
+    alt = check_length(alt, field="alt", label="Description", max_len=200, required=True)
+    count = len(
+        session.exec(select(ProjectImage.id).where(ProjectImage.project_id == project.id)).all()
+    )
+    if count >= MAX_IMAGES_PER_PROJECT:
+        raise ValidationError(
+            f"A project has at most {MAX_IMAGES_PER_PROJECT} images.", field="image"
+        )
+    data = _read_limited(stream, current_app.config["IMAGE_MAX_BYTES"])
+    encoded, fmt, width, height = _reencode(data)
+    ext, content_type = FORMATS[fmt]
+    filename = f"{secrets.token_urlsafe(12)}.{ext}"
+    image = ProjectImage(
+        project_id=project.id,
+        uploaded_by_id=uploader.id,
+        filename=filename,
+        content_type=content_type,
+        alt=alt,
+        width=width,
+        height=height,
+        size=len(encoded),
+    )
+    session.add(image)
+    session.flush()
+    (upload_dir() / filename).write_bytes(encoded)
+    project.version += 1
+    session.add(project)
+    return image
+
+
+def list_images(session: Session, project_id: int) -> list[ProjectImage]:
+    return list(
+        session.exec(
+            select(ProjectImage)
+            .where(ProjectImage.project_id == project_id)
+            .order_by(ProjectImage.id)
+        )
+    )
+
+
+def get_image(session: Session, project: Project, filename: str) -> ProjectImage:
+    image = session.exec(
+        select(ProjectImage).where(
+            ProjectImage.project_id == project.id, ProjectImage.filename == filename
+        )
+    ).first()
+    if image is None:
+        raise NotFound("No such image.")
+    return image
+
+
+def delete_image(session: Session, project: Project, image: ProjectImage) -> None:
+    session.delete(image)
+    project.version += 1
+    session.add(project)
+    session.flush()
+    (upload_dir() / image.filename).unlink(missing_ok=True)

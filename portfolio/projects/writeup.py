@@ -1,0 +1,106 @@
+"""The write-up, the headline metric and the learner's chart choices."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlmodel import Session
+
+from ..auth.rules import ValidationError
+from ..charts.model import MAX_SMOOTHING, STEP
+from ..markdown import MAX_MARKDOWN_CHARS
+from ..models import MetricGoal, Project
+
+MAX_CHARTS = 8
+MAX_CHART_METRICS = 4
+
+
+def _touch(project: Project, now: datetime) -> None:
+    project.version += 1
+    project.updated_at = project.last_activity_at = now
+
+
+def update_write_up(
+    session: Session,
+    project: Project,
+    *,
+    body_md: str,
+    headline_metric: str,
+    headline_goal: str,
+    now: datetime,
+) -> Project:
+    if len(body_md or "") > MAX_MARKDOWN_CHARS:
+        raise ValidationError(
+            f"The write-up is at most {MAX_MARKDOWN_CHARS:,} characters. Move long parts "
+            "to your repository and link them.",
+            field="body_md",
+        )
+    headline_metric = (headline_metric or "").strip()
+    if len(headline_metric) > 200:
+        raise ValidationError("The metric name is at most 200 characters.", field="headline_metric")
+    try:
+        goal = MetricGoal(headline_goal)
+    except ValueError as exc:
+        raise ValidationError(
+            "Choose whether lower or higher is better.", field="headline_goal"
+        ) from exc
+    project.body_md, project.headline_metric, project.headline_goal = (
+        body_md or "",
+        headline_metric,
+        goal,
+    )
+    _touch(project, now)
+    session.add(project)
+    session.flush()
+    return project
+
+
+def add_chart(
+    session: Session,
+    project: Project,
+    *,
+    metrics: list[str],
+    x_axis: str,
+    smoothing: float,
+    log_y: bool,
+    runs: list[int],
+    available_metrics: list[str],
+    available_runs: list[int],
+    now: datetime,
+) -> dict[str, Any]:
+    """Add a chart; every metric and run must be one the project actually has."""
+    if len(project.charts or []) >= MAX_CHARTS:
+        raise ValidationError(f"A project has at most {MAX_CHARTS} charts.", field="metrics")
+    if not metrics:
+        raise ValidationError("Pick at least one metric to chart.", field="metrics")
+    if len(metrics) > MAX_CHART_METRICS:
+        raise ValidationError(
+            f"A chart shows at most {MAX_CHART_METRICS} metrics.", field="metrics"
+        )
+    unknown = [m for m in metrics if m not in available_metrics]
+    if unknown:
+        raise ValidationError("Pick metrics from the list of synced metrics.", field="metrics")
+    if x_axis != STEP and x_axis not in available_metrics:
+        raise ValidationError("The x axis is the step or a logged metric.", field="x_axis")
+    if not 0 <= smoothing <= MAX_SMOOTHING:
+        raise ValidationError(f"Smoothing is between 0 and {MAX_SMOOTHING}.", field="smoothing")
+    if any(r not in available_runs for r in runs):
+        raise ValidationError("Pick runs from this project.", field="runs")
+    chart = {"metrics": metrics, "x": x_axis, "smoothing": smoothing, "log_y": log_y, "runs": runs}
+    project.charts = [*(project.charts or []), chart]
+    _touch(project, now)
+    session.add(project)
+    session.flush()
+    return chart
+
+
+def remove_chart(session: Session, project: Project, index: int, *, now: datetime) -> None:
+    charts = list(project.charts or [])
+    if not 0 <= index < len(charts):
+        raise ValidationError("No such chart.", field="charts")
+    del charts[index]
+    project.charts = charts
+    _touch(project, now)
+    session.add(project)
+    session.flush()

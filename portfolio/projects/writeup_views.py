@@ -1,0 +1,156 @@
+"""Editing the write-up, its figures and the project's charts."""
+
+from __future__ import annotations
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+
+from ..charts.model import STEP
+from ..errors import DomainError
+from ..forms import ActionForm, apply_error
+from ..models import utcnow
+from ..public import service as public
+from . import images, writeup
+from .forms import ChartForm, ImageForm, WriteUpForm
+from .loading import load_project, project_url
+from .views import bp
+
+
+def _page(session, project, *, form=None, image_form=None, chart_form=None, status=200):
+    runs = public.visible_runs(session, project.id, include_hidden=True)
+    metric_keys = public.metric_keys(session, [snap.id for _, snap in runs])
+    chart_form = chart_form or ChartForm(formdata=None)
+    chart_form.metrics.choices = metric_keys
+    chart_form.runs.choices = [(str(link.id), link.label or snap.name) for link, snap in runs]
+    return render_template(
+        "projects/write_up.html",
+        project=project,
+        form=form or WriteUpForm(obj=project, formdata=None),
+        image_form=image_form or ImageForm(formdata=None),
+        chart_form=chart_form,
+        images=images.list_images(session, project.id),
+        metric_keys=metric_keys,
+        runs=runs,
+    ), status
+
+
+@bp.route("/u/<handle>/<slug>/write-up", methods=["GET", "POST"])
+@login_required
+def write_up(handle: str, slug: str):
+    session, project, _ = load_project(handle, slug, edit=True)
+    form = WriteUpForm(obj=project) if request.method == "POST" else None
+    if form is not None and form.validate_on_submit():
+        try:
+            writeup.update_write_up(
+                session,
+                project,
+                body_md=form.body_md.data or "",
+                headline_metric=form.headline_metric.data or "",
+                headline_goal=form.headline_goal.data,
+                now=utcnow(),
+            )
+        except DomainError as err:
+            session.rollback()
+            apply_error(form, err)
+        else:
+            session.commit()
+            flash("Write-up saved.", "success")
+            return redirect(project_url(project))
+    failed = form is not None and (form.errors or form.form_errors)
+    return _page(session, project, form=form, status=422 if failed else 200)
+
+
+@bp.post("/u/<handle>/<slug>/images")
+@login_required
+def upload_image(handle: str, slug: str):
+    session, project, _ = load_project(handle, slug, edit=True)
+    form = ImageForm()
+    if form.validate_on_submit():
+        try:
+            image = images.save_image(
+                session,
+                project,
+                uploader=current_user,
+                stream=form.image.data.stream,
+                alt=form.alt.data,
+            )
+        except DomainError as err:
+            session.rollback()
+            apply_error(form, err)
+        else:
+            session.commit()
+            flash(
+                f"Uploaded. Paste ![{image.alt}]({_image_url(project, image)}) into your write-up.",
+                "success",
+            )
+            return redirect(url_for("projects.write_up", handle=handle, slug=project.slug))
+    return _page(session, project, image_form=form, status=422)
+
+
+@bp.post("/u/<handle>/<slug>/images/<filename>/delete")
+@login_required
+def delete_image(handle: str, slug: str, filename: str):
+    session, project, _ = load_project(handle, slug, edit=True)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    try:
+        images.delete_image(session, project, images.get_image(session, project, filename))
+    except DomainError:
+        abort(404)
+    session.commit()
+    flash("Image deleted.", "success")
+    return redirect(url_for("projects.write_up", handle=handle, slug=project.slug))
+
+
+@bp.post("/u/<handle>/<slug>/charts")
+@login_required
+def add_chart(handle: str, slug: str):
+    session, project, _ = load_project(handle, slug, edit=True)
+    form = ChartForm()
+    runs = public.visible_runs(session, project.id, include_hidden=True)
+    keys = public.metric_keys(session, [snap.id for _, snap in runs])
+    if form.validate_on_submit():
+        try:
+            run_ids = [int(r) for r in form.runs.data or []]
+            writeup.add_chart(
+                session,
+                project,
+                metrics=list(form.metrics.data or []),
+                x_axis=(form.x_axis.data or STEP).strip(),
+                smoothing=form.smoothing.data or 0.0,
+                log_y=bool(form.log_y.data),
+                runs=run_ids,
+                available_metrics=keys,
+                available_runs=[link.id for link, _ in runs],
+                now=utcnow(),
+            )
+        except ValueError:
+            session.rollback()
+            form.runs.errors = ["Pick runs from this project."]
+        except DomainError as err:
+            session.rollback()
+            apply_error(form, err)
+        else:
+            session.commit()
+            flash("Chart added.", "success")
+            return redirect(project_url(project))
+    return _page(session, project, chart_form=form, status=422)
+
+
+@bp.post("/u/<handle>/<slug>/charts/<int:index>/delete")
+@login_required
+def delete_chart(handle: str, slug: str, index: int):
+    session, project, _ = load_project(handle, slug, edit=True)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    try:
+        writeup.remove_chart(session, project, index, now=utcnow())
+    except DomainError:
+        abort(404)
+    session.commit()
+    flash("Chart removed.", "success")
+    return redirect(url_for("projects.write_up", handle=handle, slug=project.slug))
+
+
+def _image_url(project, image) -> str:
+    return project_url(project, "public.image", filename=image.filename)

@@ -1,0 +1,165 @@
+"""Charts for a project page, built from stored snapshots (never from W&B).
+
+Each chart the learner configured becomes a Vega-Lite spec over the visible
+runs' downsampled series, rendered to SVG once per (snapshots, options) and
+cached; the same spec is served as JSON for the interactive view.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from sqlmodel import Session, select
+
+from ..charts import (
+    PAGE,
+    STEP,
+    ChartOptions,
+    ChartRenderError,
+    ChartSeries,
+    DataTable,
+    build_og_spec,
+    build_spec,
+    chart_cache_key,
+    data_table,
+    render_png,
+    render_svg,
+)
+from ..extensions import cache
+from ..models import MetricSeries, Project, RunLink, RunSnapshot
+
+logger = logging.getLogger(__name__)
+MAX_CHARTS = 8
+MAX_METRICS_PER_CHART = 4
+
+
+@dataclass
+class Figure:
+    index: int
+    title: str
+    spec: dict[str, Any]
+    svg: str | None
+    table: DataTable
+
+
+def chart_options(config: dict[str, Any], visible_ids: set[int]) -> ChartOptions:
+    """Turn a stored chart config into options, keeping only visible runs."""
+    runs = [str(r) for r in config.get("runs") or [] if int(r) in visible_ids]
+    return ChartOptions(
+        metrics=tuple(config.get("metrics") or ())[:MAX_METRICS_PER_CHART],
+        x_axis=config.get("x") or STEP,
+        smoothing=float(config.get("smoothing") or 0.0),
+        log_y=bool(config.get("log_y")),
+        runs=frozenset(runs) if runs else None,
+    )
+
+
+def default_charts(metric_keys: list[str], headline: str) -> list[dict[str, Any]]:
+    """With nothing configured, chart the headline metric (or the first metric)."""
+    key = headline if headline in metric_keys else (metric_keys[0] if metric_keys else None)
+    return (
+        [{"metrics": [key], "x": STEP, "smoothing": 0.0, "log_y": False, "runs": []}] if key else []
+    )
+
+
+def series_for(
+    session: Session, runs: list[tuple[RunLink, RunSnapshot]], options: ChartOptions
+) -> list[ChartSeries]:
+    snapshot_ids = [snap.id for _, snap in runs]
+    wanted = set(options.metrics)
+    if options.x_axis != STEP:
+        wanted.add(options.x_axis)
+    rows = session.exec(
+        select(MetricSeries).where(
+            MetricSeries.snapshot_id.in_(snapshot_ids), MetricSeries.key.in_(wanted)
+        )
+    ).all()
+    by_snapshot: dict[int, dict[str, MetricSeries]] = {}
+    for row in rows:
+        by_snapshot.setdefault(row.snapshot_id, {})[row.key] = row
+    series: list[ChartSeries] = []
+    for link, snap in runs:
+        metrics = by_snapshot.get(snap.id, {})
+        for key in options.metrics:
+            row = metrics.get(key)
+            if row is None or not row.points:
+                continue
+            xs = [p[0] for p in row.points]
+            ys = [p[1] for p in row.points]
+            if options.x_axis != STEP:
+                xs = _x_from_metric(xs, metrics.get(options.x_axis))
+                if xs is None:
+                    continue
+            series.append(
+                ChartSeries(
+                    run=link.label or snap.name or snap.run_id,
+                    metric=key,
+                    xs=xs,
+                    ys=ys,
+                    x_label=None if options.x_axis == STEP else options.x_axis,
+                    run_id=str(link.id),
+                )
+            )
+    return series
+
+
+def _x_from_metric(steps: list[float], x_series: MetricSeries | None) -> list[float] | None:
+    """Map steps onto a logged x metric such as epoch by interpolating over its steps."""
+    if x_series is None:
+        return None
+    pts = [(p[0], p[1]) for p in x_series.points if p[1] is not None]
+    if len(pts) < 1:
+        return None
+    sx = np.array([p[0] for p in pts], dtype=float)
+    sy = np.array([p[1] for p in pts], dtype=float)
+    return np.interp(np.array(steps, dtype=float), sx, sy).tolist()
+
+
+def build_figures(
+    session: Session, project: Project, runs: list[tuple[RunLink, RunSnapshot]], metric_keys
+) -> list[Figure]:
+    """Every configured chart of the project, each with an SVG and a data table."""
+    configs = project.charts or default_charts(metric_keys, project.headline_metric)
+    visible = {link.id for link, _ in runs}
+    figures = []
+    for index, config in enumerate(configs[:MAX_CHARTS]):
+        try:
+            options = chart_options(config, visible)
+        except (ValueError, TypeError):
+            logger.warning("skipping an invalid chart config on project %s", project.id)
+            continue
+        series = series_for(session, runs, options)
+        if not series:
+            continue
+        title = config.get("title") or " and ".join(options.metrics)
+        spec = build_spec(title, series, options, style=PAGE)
+        key = chart_cache_key([snap.id for _, snap in runs], options) + f":{title}"
+        svg = cache.get(f"svg:{key}")
+        if svg is None:
+            try:
+                svg = render_svg(spec)
+            except ChartRenderError:
+                logger.exception("chart rendering failed on project %s", project.id)
+                svg = None
+            else:
+                cache.set(f"svg:{key}", svg)
+        figures.append(Figure(index, title, spec, svg, data_table(series, options)))
+    return figures
+
+
+def og_png(
+    session: Session, project: Project, runs: list[tuple[RunLink, RunSnapshot]]
+) -> bytes | None:
+    """The project's first chart with its title, as a 1200×630 PNG; None without data."""
+    keys = sorted({k for _, snap in runs for k in snap.summary})
+    configs = project.charts or default_charts(keys, project.headline_metric)
+    if not configs:
+        return None
+    options = chart_options(configs[0], {link.id for link, _ in runs})
+    series = series_for(session, runs, options)
+    if not series:
+        return None
+    return render_png(build_og_spec(project.title, series, options))

@@ -1,0 +1,146 @@
+"""What public pages show: visible runs, comparisons, charts, profiles, feeds.
+
+Pages read only stored snapshots. Visibility rules come from
+projects.access; hidden run links and drafts never reach anyone who may not
+see them, in pages, feeds, sitemap, OG images or the export.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlmodel import Session, select
+
+from ..markdown import render_markdown
+from ..models import (
+    LinkKind,
+    MemberStatus,
+    MetricSeries,
+    Milestone,
+    Project,
+    ProjectMember,
+    RunLink,
+    RunSnapshot,
+    Season,
+    User,
+    Visibility,
+)
+from ..seasons import health
+from .compare import Comparison, RunRow, compare
+from .figures import Figure, build_figures
+
+
+def visible_runs(
+    session: Session, project_id: int, *, include_hidden: bool = False
+) -> list[tuple[RunLink, RunSnapshot]]:
+    """Run links that have a snapshot, with it; hidden ones only for members."""
+    query = (
+        select(RunLink, RunSnapshot)
+        .join(RunSnapshot, RunSnapshot.id == RunLink.current_snapshot_id)
+        .where(RunLink.project_id == project_id, RunLink.kind == LinkKind.run)
+        .order_by(RunLink.created_at, RunLink.id)
+    )
+    if not include_hidden:
+        query = query.where(RunLink.hidden.is_(False))
+    return list(session.exec(query))
+
+
+def metric_keys(session: Session, snapshot_ids: list[int]) -> list[str]:
+    if not snapshot_ids:
+        return []
+    return sorted(
+        set(
+            session.exec(select(MetricSeries.key).where(MetricSeries.snapshot_id.in_(snapshot_ids)))
+        )
+    )
+
+
+@dataclass
+class Results:
+    runs: list[tuple[RunLink, RunSnapshot]]
+    comparison: Comparison
+    figures: list[Figure]
+    metric_keys: list[str]
+
+
+def results(session: Session, project: Project, *, figures: bool = True) -> Results:
+    """The public results section: comparison table and (optionally) charts of visible runs."""
+    runs = visible_runs(session, project.id)
+    rows = [
+        RunRow(
+            key=link.id,
+            label=link.label or snap.name or snap.run_id,
+            state=snap.state,
+            url=snap.url,
+            started_at=snap.started_at,
+            summary=snap.summary,
+            config=snap.config,
+        )
+        for link, snap in runs
+    ]
+    keys = metric_keys(session, [snap.id for _, snap in runs])
+    return Results(
+        runs=runs,
+        comparison=compare(rows, headline=project.headline_metric, goal=str(project.headline_goal)),
+        figures=build_figures(session, project, runs, keys) if figures else [],
+        metric_keys=keys,
+    )
+
+
+def headline_value(session: Session, project: Project) -> tuple[str, float | None]:
+    """The best visible run's headline metric, for cards, reminders and OG images."""
+    if not project.headline_metric:
+        return "", None
+    res = results(session, project, figures=False)
+    best = res.comparison.best_key
+    return project.headline_metric, res.comparison.headline_values.get(best) if best else None
+
+
+@dataclass
+class ProfileCard:
+    project: Project
+    season: Season
+    health: health.Health
+    stats: health.ProjectStats
+
+
+def public_projects(session: Session, user: User) -> list[tuple[Project, Season]]:
+    """Public projects the user is an accepted member of, newest season first."""
+    return list(
+        session.exec(
+            select(Project, Season)
+            .join(ProjectMember, ProjectMember.project_id == Project.id)
+            .join(Season, Season.id == Project.season_id)
+            .where(
+                ProjectMember.user_id == user.id,
+                ProjectMember.status == MemberStatus.accepted,
+                Project.visibility == Visibility.public,
+            )
+            .order_by(Season.starts_on.desc(), Project.created_at.desc())
+        )
+    )
+
+
+def profile_cards(session: Session, user: User, now: datetime) -> list[ProfileCard]:
+    projects = public_projects(session, user)
+    states = health.health_of(session, [p.id for p, _ in projects], now)
+    return [ProfileCard(p, s, *states[p.id]) for p, s in projects]
+
+
+def write_up(project: Project):
+    return render_markdown(project.body_md, toc=True) if project.body_md.strip() else None
+
+
+def completed_milestones(session: Session, project_ids: list[int], limit: int = 50):
+    if not project_ids:
+        return []
+    return list(
+        session.exec(
+            select(Milestone, Project)
+            .join(Project, Project.id == Milestone.project_id)
+            .where(Milestone.project_id.in_(project_ids), Milestone.done_at.is_not(None))
+            .order_by(Milestone.done_at.desc())
+            .limit(limit)
+        )
+    )

@@ -1,0 +1,157 @@
+// Upgrade server-rendered charts to interactive vega-embed views.
+//
+// Markup (the server SVG is the no-JS fallback and stays if anything fails):
+//   <figure class="chart" data-spec-url="/u/ada/mnist/charts/1.vl.json">
+//     <div class="chart-view"><svg>…</svg></div>
+//     <figcaption>…</figcaption>
+//   </figure>
+// Load the vega-embed bundle first, both with `defer`:
+//   <script src="…/vega-embed-….js" defer></script>
+//   <script src="…/js/charts.js" defer></script>
+//
+// CSP-friendly (script-src 'self'; style-src 'self'): no inline script, no
+// eval (`ast: true` runs Vega's expression interpreter), no injected <style>
+// (defaultStyle: false and our own tooltip, styled through the CSSOM), no
+// innerHTML (tooltip text goes in with textContent), no network beyond the
+// same-origin spec request.
+(function () {
+  "use strict";
+
+  if (typeof window.vegaEmbed !== "function" || !window.fetch) return;
+
+  var tooltip = null;
+
+  function tooltipElement() {
+    if (tooltip) return tooltip;
+    tooltip = document.createElement("div");
+    tooltip.className = "chart-tooltip";
+    tooltip.setAttribute("aria-hidden", "true"); // the data table is the accessible version
+    tooltip.hidden = true;
+    var s = tooltip.style;
+    s.position = "fixed";
+    s.zIndex = "1000";
+    s.pointerEvents = "none";
+    s.maxWidth = "22rem";
+    s.padding = "0.4rem 0.6rem";
+    s.background = "rgba(255, 255, 255, 0.96)";
+    s.color = "#222";
+    s.border = "1px solid #bbb";
+    s.borderRadius = "4px";
+    s.boxShadow = "0 2px 6px rgba(0, 0, 0, 0.15)";
+    s.font = "12px/1.4 system-ui, sans-serif";
+    s.overflowWrap = "anywhere";
+    document.body.appendChild(tooltip);
+    return tooltip;
+  }
+
+  // vega-embed calls this with the tooltip value (an object of label -> text).
+  function showTooltip(handler, event, item, value) {
+    var el = tooltipElement();
+    if (value == null || value === "") {
+      el.hidden = true;
+      return;
+    }
+    var rows = typeof value === "object" ? Object.keys(value) : [null];
+    el.textContent = "";
+    rows.forEach(function (key) {
+      var line = document.createElement("div");
+      if (key !== null) {
+        var name = document.createElement("strong");
+        name.textContent = key + ": ";
+        line.appendChild(name);
+      }
+      line.appendChild(document.createTextNode(String(key === null ? value : value[key])));
+      el.appendChild(line);
+    });
+    el.hidden = false;
+    var x = event.clientX + 12;
+    var y = event.clientY + 12;
+    var box = el.getBoundingClientRect();
+    if (x + box.width > window.innerWidth) x = Math.max(0, event.clientX - box.width - 12);
+    if (y + box.height > window.innerHeight) y = Math.max(0, event.clientY - box.height - 12);
+    el.style.left = x + "px";
+    el.style.top = y + "px";
+  }
+
+  // Specs carry their data inline, so the loader refuses everything (data
+  // URLs, images, links). A plain object: vl-convert's bundle exposes only
+  // window.vegaEmbed (its window.vega is null), and vega-embed accepts any
+  // object with a `load` method as the loader.
+  function refuse() {
+    return Promise.reject(new Error("charts.js: loading is disabled"));
+  }
+  var loader = { load: refuse, sanitize: refuse, http: refuse, file: refuse };
+
+  var OPTIONS = {
+    mode: "vega-lite",
+    renderer: "svg",
+    actions: false,
+    ast: true,
+    defaultStyle: false,
+    tooltip: showTooltip,
+    loader: loader,
+    logLevel: 0,
+  };
+
+  function sameOrigin(url) {
+    try {
+      return new URL(url, document.baseURI).origin === window.location.origin;
+    } catch (e) {
+      return false;
+    }
+  }
+
+  function upgrade(figure) {
+    var url = figure.getAttribute("data-spec-url");
+    if (!url || !sameOrigin(url) || figure.getAttribute("data-chart-state")) return;
+    figure.setAttribute("data-chart-state", "loading");
+    var view = figure.querySelector(".chart-view") || figure;
+    fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" } })
+      .then(function (response) {
+        if (!response.ok) throw new Error("chart spec: HTTP " + response.status);
+        return response.json();
+      })
+      .then(function (spec) {
+        delete spec.usermeta; // vega-embed reads options from it; ours are fixed
+        var target = document.createElement("div"); // vega-embed labels it from spec.description
+        target.className = "chart-interactive";
+        return window.vegaEmbed(target, spec, OPTIONS).then(function () {
+          while (view.firstChild) view.removeChild(view.firstChild);
+          view.appendChild(target);
+          figure.setAttribute("data-chart-state", "interactive");
+        });
+      })
+      .catch(function (error) {
+        figure.setAttribute("data-chart-state", "static");
+        if (window.console) window.console.warn("chart stays static:", error);
+      });
+  }
+
+  function start() {
+    var figures = document.querySelectorAll("figure.chart[data-spec-url]");
+    if (!("IntersectionObserver" in window)) {
+      Array.prototype.forEach.call(figures, upgrade);
+      return;
+    }
+    // Build views as charts come near the screen: a page may hold many.
+    var observer = new IntersectionObserver(
+      function (entries) {
+        entries.forEach(function (entry) {
+          if (!entry.isIntersecting) return;
+          observer.unobserve(entry.target);
+          upgrade(entry.target);
+        });
+      },
+      { rootMargin: "200px 0px" }
+    );
+    Array.prototype.forEach.call(figures, function (figure) {
+      observer.observe(figure);
+    });
+  }
+
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", start);
+  } else {
+    start();
+  }
+})();
