@@ -1,5 +1,13 @@
 """SQLModel tables. Import every model here so metadata and Alembic see them."""
 
+from .discussion import (
+    ApiToken,
+    Comment,
+    CommentPolicy,
+    CommentReport,
+    FeedbackRequest,
+    Update,
+)
 from .notify import (
     CalendarFeed,
     Delivery,
@@ -24,6 +32,12 @@ from .types import UTCDateTime, utcnow
 from .user import Role, User
 
 __all__ = [
+    "ApiToken",
+    "Comment",
+    "CommentPolicy",
+    "CommentReport",
+    "FeedbackRequest",
+    "Update",
     "CalendarFeed",
     "Delivery",
     "DeliveryMode",

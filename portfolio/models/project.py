@@ -53,6 +53,10 @@ class Project(SQLModel, table=True):
     charts: list[dict[str, Any]] = Field(
         default_factory=list, sa_column=Column(JSON, nullable=False, default=list)
     )
+    # Who may comment: cohort (default), signed_in, or mentors (see CommentPolicy).
+    comment_policy: str = Field(
+        default="cohort", sa_column=Column(String(16), nullable=False, default="cohort")
+    )
     carried_from_id: int | None = Field(default=None, foreign_key="projects.id")
     # Bumped by every change that alters what the public page shows (cache key).
     version: int = Field(default=1)

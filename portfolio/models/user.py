@@ -40,6 +40,8 @@ class User(UserBase, table=True):
     role: Role = Field(default=Role.learner, sa_column=Column(String(16), nullable=False))
     login_id: str = Field(default_factory=new_login_id, max_length=32)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+    # Suspended accounts cannot log in or post; their content stays for moderators.
+    suspended_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
     # Flask-Login protocol, implemented here to keep the model free of mixins.
     @property
@@ -48,7 +50,7 @@ class User(UserBase, table=True):
 
     @property
     def is_active(self) -> bool:
-        return True
+        return self.suspended_at is None
 
     @property
     def is_anonymous(self) -> bool:
