@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
 from flask import Flask
 from flask.cli import AppGroup
@@ -59,6 +61,19 @@ def register_commands(app: Flask) -> None:
                 raise click.ClickException(err.message) from err
             session.commit()
             click.echo(f"{user.handle} <{user.email}> is an admin.")
+
+    @app.cli.command("export-site")
+    @click.argument("out_dir", type=click.Path(file_okay=False, path_type=Path))
+    @click.option("--handle", required=True, help="Whose public portfolio to export.")
+    def export_site_command(out_dir: Path, handle: str) -> None:
+        """Write a learner's public portfolio as static files (works from file://)."""
+        from .public.export import ExportError, export_site
+
+        try:
+            pages = export_site(app, out_dir, handle)
+        except ExportError as err:
+            raise click.ClickException(str(err)) from err
+        click.echo(f"Wrote {len(pages)} pages to {out_dir}; open {out_dir / 'index.html'}.")
 
     @app.cli.command("demo")
     def demo() -> None:

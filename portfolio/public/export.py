@@ -1,0 +1,110 @@
+"""Static export of a learner's public portfolio, for GitHub Pages or file://.
+
+Pages are rendered by the app itself, as an anonymous visitor sees them, then
+their site-relative links are rewritten: pages of the export become relative
+paths ending in index.html (so they work from disk), everything else points
+at the live site. Scripts are left out: charts are already inline SVG.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+from pathlib import Path
+
+from flask import Flask
+
+from ..auth import service as accounts
+from ..db import session_scope
+from ..models import User
+from ..projects.images import list_images, upload_dir
+from .service import public_projects
+
+_LINK = re.compile(r'(href|src)="(/[^"]*)"')
+_QUERY_LINK = re.compile(r'href="(\?[^"]*)"')
+_SCRIPT = re.compile(r"<script\b[^>]*>.*?</script>", re.S)
+
+
+class ExportError(Exception):
+    pass
+
+
+def _rewriter(handle: str, slugs: set[str], base_url: str, depth: int):
+    up = "../" * depth
+    prefix = f"/u/{handle}"
+
+    def rewrite(match: re.Match[str]) -> str:
+        attr, path = match.groups()
+        before_fragment, hash_, fragment = path.partition("#")
+        clean = before_fragment.split("?", 1)[0]
+        fragment = hash_ + fragment
+        if clean.startswith("/static/") or clean == "/assets/code.css":
+            return f'{attr}="{up}{clean.lstrip("/")}"'
+        if clean in (prefix, prefix + "/"):
+            return f'{attr}="{up}index.html{fragment}"'
+        if clean.startswith(prefix + "/"):
+            parts = clean[len(prefix) + 1 :].split("/")
+            if parts[0] in slugs and len(parts) == 1:
+                return f'{attr}="{up}{parts[0]}/index.html{fragment}"'
+            if parts[0] in slugs and len(parts) == 3 and parts[1] == "images":
+                return f'{attr}="{up}{parts[0]}/images/{parts[2]}"'
+        return f'{attr}="{base_url}{path}"'
+
+    return rewrite
+
+
+def _write_page(html: str, target: Path, rewrite, live_url: str) -> None:
+    html = _SCRIPT.sub("", html)
+    # Links that only change the query (e.g. "show all hyperparameters") go to the live page.
+    html = _QUERY_LINK.sub(lambda m: f'href="{live_url}{m.group(1)}"', html)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(_LINK.sub(rewrite, html), encoding="utf-8")
+
+
+def export_site(app: Flask, out_dir: Path, handle: str) -> list[Path]:
+    """Write the profile, each public project, their figures and the CSS; return the pages."""
+    with app.app_context(), session_scope() as session:
+        user = accounts.get_user_by_handle(session, handle)
+        if user is None:
+            raise ExportError(f"There is no user @{handle}.")
+        found = public_projects(session, user)
+        projects = [(p.slug, p.id) for p, _ in found]
+        image_files = {p.slug: [i.filename for i in list_images(session, p.id)] for p, _ in found}
+        owners = {p.slug: session.get(User, p.owner_id).handle for p, _ in found}
+        uploads = upload_dir()
+    slugs = {slug for slug, _ in projects}
+    base_url = app.config["BASE_URL"]
+    out_dir.mkdir(parents=True, exist_ok=True)
+    client = app.test_client()
+    written: list[Path] = []
+
+    def fetch(path: str) -> str:
+        response = client.get(path)
+        if response.status_code != 200:
+            raise ExportError(f"{path} answered {response.status_code}")
+        return response.get_data(as_text=True)
+
+    profile = out_dir / "index.html"
+    _write_page(
+        fetch(f"/u/{handle}"),
+        profile,
+        _rewriter(handle, slugs, base_url, 0),
+        f"{base_url}/u/{handle}",
+    )
+    written.append(profile)
+    for slug, _ in projects:
+        page = out_dir / slug / "index.html"
+        # A team project lives under its owner's handle; export it as this learner's.
+        html = fetch(f"/u/{owners[slug]}/{slug}").replace(f"/u/{owners[slug]}/", f"/u/{handle}/")
+        live = f"{base_url}/u/{owners[slug]}/{slug}"
+        _write_page(html, page, _rewriter(handle, slugs, base_url, 1), live)
+        written.append(page)
+        for filename in image_files[slug]:
+            (out_dir / slug / "images").mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(uploads / filename, out_dir / slug / "images" / filename)
+    static = Path(app.static_folder or "")
+    shutil.copytree(static / "css", out_dir / "static" / "css", dirs_exist_ok=True)
+    shutil.copyfile(static / "favicon.svg", out_dir / "static" / "favicon.svg")
+    (out_dir / "assets").mkdir(exist_ok=True)
+    (out_dir / "assets" / "code.css").write_text(fetch("/assets/code.css"), encoding="utf-8")
+    return written
