@@ -1,0 +1,1 @@
+"""Tracking: experiment-tracking providers (W&B first), offline imports and downsampling."""
