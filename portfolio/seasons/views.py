@@ -73,7 +73,8 @@ def dashboard():
     session.commit()
     mine = projects.projects_of(session, current_user.id)
     states = health.health_of(session, [p.id for p, _ in mine], now)
-    current_projects = [(p, s) for p, s in mine if s.id == current.id]
+    # Projects in the current season and in seasons that have not ended yet.
+    current_projects = [(p, s) for p, s in mine if s.ends_on >= now.date()]
     past = [(p, s) for p, s in mine if s.ends_on < now.date()]
     checklist = {p.id: milestones.list_for(session, p.id) for p, _ in current_projects}
     return render_template(
