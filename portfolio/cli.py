@@ -75,6 +75,37 @@ def register_commands(app: Flask) -> None:
             raise click.ClickException(str(err)) from err
         click.echo(f"Wrote {len(pages)} pages to {out_dir}; open {out_dir / 'index.html'}.")
 
+    @app.cli.command("export-data")
+    @click.argument("out_file", type=click.Path(dir_okay=False, path_type=Path))
+    @click.option("--include-secrets", is_flag=True, help="Also password hashes and tokens.")
+    def export_data_command(out_file: Path, include_secrets: bool) -> None:
+        """Write every table to a JSON backup file."""
+        import json
+
+        from .backup import export_data
+
+        with get_engine().connect() as conn:
+            data = export_data(conn, include_secrets=include_secrets)
+        out_file.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+        rows = sum(len(rows) for rows in data["tables"].values())
+        click.echo(f"Wrote {rows} rows from {len(data['tables'])} tables to {out_file}.")
+
+    @app.cli.command("import-data")
+    @click.argument("in_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+    def import_data_command(in_file: Path) -> None:
+        """Load a JSON backup into an empty, migrated database."""
+        import json
+
+        from .backup import BackupError, import_data
+
+        try:
+            data = json.loads(in_file.read_text(encoding="utf-8"))
+            with get_engine().begin() as conn:
+                counts = import_data(conn, data)
+        except (BackupError, ValueError, KeyError) as err:
+            raise click.ClickException(f"Import failed, nothing was written: {err}") from err
+        click.echo(f"Imported {sum(counts.values())} rows into {len(counts)} tables.")
+
     @app.cli.command("demo")
     def demo() -> None:
         """Load the demo content from content/demo (safe to run again)."""

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import re
 import secrets
+import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -17,8 +18,8 @@ from pathlib import Path
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import text
-from sqlalchemy.engine import Engine
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import Engine, make_url
 from sqlmodel import Session, SQLModel
 
 from portfolio import create_app
@@ -27,6 +28,9 @@ from portfolio.migrate import upgrade
 from portfolio.models import Project, Role, Season, User
 from portfolio.projects import service as project_service
 from portfolio.seasons import service as season_service
+
+# Fixtures that build projects with synced runs live in their own module.
+pytest_plugins = ["tests.fixtures_runs"]
 
 TEST_PASSWORD = "correct horse battery staple"
 
@@ -184,6 +188,29 @@ def make_project(app, session):
         return project
 
     return factory
+
+
+@pytest.fixture()
+def fresh_engine(database_url: str, tmp_path) -> Iterator[Engine]:
+    """An empty database of the suite's kind: a new SQLite file or a new PG database."""
+    if not database_url.startswith("postgresql"):
+        engine = make_engine(f"sqlite:///{tmp_path / 'fresh.db'}")
+        yield engine
+        engine.dispose()
+        return
+    url = make_url(database_url)
+    name = f"seasons_mig_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    engine = make_engine(url.set(database=name).render_as_string(hide_password=False))
+    try:
+        yield engine
+    finally:
+        engine.dispose()
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
 
 
 CSRF_RE = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')

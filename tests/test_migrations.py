@@ -2,43 +2,13 @@
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import Iterator
-
-import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import Engine, make_url
 from sqlmodel import SQLModel
 
 import portfolio.models  # noqa: F401
-from portfolio.db import make_engine
 from portfolio.migrate import alembic_config, downgrade, upgrade
-
-
-@pytest.fixture()
-def fresh_engine(database_url: str, tmp_path) -> Iterator[Engine]:
-    """An empty database of the suite's kind: a new SQLite file or a new PG database."""
-    if not database_url.startswith("postgresql"):
-        engine = make_engine(f"sqlite:///{tmp_path / 'fresh.db'}")
-        yield engine
-        engine.dispose()
-        return
-    url = make_url(database_url)
-    name = f"seasons_mig_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    engine = make_engine(url.set(database=name).render_as_string(hide_password=False))
-    try:
-        yield engine
-    finally:
-        engine.dispose()
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 def test_single_head(migrated_engine):

@@ -2,9 +2,19 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_login import current_user, login_required, login_user, logout_user
 
+from ..backup import user_data
 from ..db import get_session
 from ..errors import DomainError
 from ..extensions import limiter
@@ -134,3 +144,20 @@ def password():
             return redirect(url_for("auth.password"))
     status = 422 if form.errors or form.form_errors else 200
     return render_template("settings/password.html", form=form), status
+
+
+@bp.get("/settings/data")
+@login_required
+def data():
+    return render_template("settings/data.html")
+
+
+@bp.get("/settings/data.json")
+@login_required
+def data_download():
+    """All of the signed-in user's data as one JSON file (portability)."""
+    response = jsonify(user_data(get_session(), current_user))
+    response.headers["Content-Disposition"] = (
+        f'attachment; filename="seasons-{current_user.handle}.json"'
+    )
+    return response

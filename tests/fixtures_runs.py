@@ -1,4 +1,4 @@
-"""Fixtures for public pages: projects with stored run snapshots."""
+"""Fixtures for projects with stored run snapshots (as a sync leaves them)."""
 
 from __future__ import annotations
 

@@ -1,0 +1,164 @@
+"""Backup and portability: every table to JSON and back, and a user's own data.
+
+Secrets (password hashes, encrypted W&B keys, token hashes, calendar tokens)
+are left out unless asked for: a backup file is easy to mislay. Imported
+accounts without a hash get an unusable one and must be given a new password.
+"""
+
+from __future__ import annotations
+
+import base64
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import Date, LargeBinary, insert, select, text
+from sqlalchemy.engine import Connection
+from sqlmodel import Session, SQLModel
+from sqlmodel import select as sm_select
+
+from .models import (
+    Comment,
+    Milestone,
+    Notification,
+    Project,
+    ProjectMember,
+    RunLink,
+    RunSnapshot,
+    Update,
+    User,
+)
+from .models.types import UTCDateTime
+
+FORMAT = "seasons-backup/1"
+# (table, column) pairs that hold secrets.
+SECRETS = {
+    ("users", "password_hash"),
+    ("users", "login_id"),
+    ("tracking_credentials", "secret_encrypted"),
+    ("api_tokens", "token_hash"),
+    ("calendar_feeds", "token"),
+}
+UNUSABLE_HASH = "!imported-without-password"
+
+
+class BackupError(Exception):
+    pass
+
+
+def _encode(value: Any) -> Any:
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, bytes):
+        return base64.b64encode(value).decode("ascii")
+    return value
+
+
+def export_data(conn: Connection, *, include_secrets: bool = False) -> dict[str, Any]:
+    """Every table's rows as JSON-ready dicts, in dependency order."""
+    tables: dict[str, list[dict[str, Any]]] = {}
+    for table in SQLModel.metadata.sorted_tables:
+        rows = conn.execute(select(table).order_by(*table.primary_key.columns)).mappings()
+        tables[table.name] = [
+            {
+                key: _encode(value)
+                for key, value in row.items()
+                if include_secrets or (table.name, key) not in SECRETS
+            }
+            for row in rows
+        ]
+    revision = conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
+    return {"format": FORMAT, "revision": revision, "secrets": include_secrets, "tables": tables}
+
+
+def _decode(column, value: Any) -> Any:
+    if value is None:
+        return None
+    if isinstance(column.type, UTCDateTime):
+        return datetime.fromisoformat(value)
+    if isinstance(column.type, Date):
+        return date.fromisoformat(value)
+    if isinstance(column.type, LargeBinary):
+        return base64.b64decode(value)
+    return value
+
+
+def import_data(conn: Connection, data: dict[str, Any]) -> dict[str, int]:
+    """Load a backup into an empty, migrated database; returns rows per table."""
+    if data.get("format") != FORMAT:
+        raise BackupError("That file is not a Seasons backup.")
+    current = conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
+    if data.get("revision") != current:
+        raise BackupError(
+            f"The backup is from schema {data.get('revision')}, this database is at {current}: "
+            "restore into a database migrated to the same revision."
+        )
+    if conn.execute(select(User.__table__.c.id).limit(1)).first() is not None:
+        raise BackupError("The database is not empty; import into a fresh database.")
+    counts: dict[str, int] = {}
+    for table in SQLModel.metadata.sorted_tables:
+        rows = data["tables"].get(table.name, [])
+        fixed = []
+        for row in rows:
+            values = {c.name: _decode(c, row[c.name]) for c in table.columns if c.name in row}
+            if table.name == "users":
+                values.setdefault("password_hash", UNUSABLE_HASH)
+                values.setdefault("login_id", f"imported-{values['id']}")
+            if table.name == "calendar_feeds" and "token" not in values:
+                continue  # the user makes a new link in settings
+            if table.name == "api_tokens" and "token_hash" not in values:
+                continue
+            if table.name == "tracking_credentials" and "secret_encrypted" not in values:
+                continue
+            fixed.append(values)
+        if fixed:
+            conn.execute(insert(table), fixed)
+        counts[table.name] = len(fixed)
+    if conn.dialect.name == "postgresql":
+        for table in SQLModel.metadata.sorted_tables:
+            if "id" in table.columns:
+                conn.execute(
+                    text(
+                        f"SELECT setval(pg_get_serial_sequence('{table.name}', 'id'), "
+                        f"COALESCE((SELECT max(id) FROM {table.name}), 0) + 1, false)"
+                    )
+                )
+    return counts
+
+
+def _row(model_obj) -> dict[str, Any]:
+    return {c.name: _encode(getattr(model_obj, c.name)) for c in model_obj.__table__.columns}
+
+
+def user_data(session: Session, user: User) -> dict[str, Any]:
+    """Everything a learner put into Seasons, for their own download."""
+    project_ids = list(
+        session.exec(sm_select(ProjectMember.project_id).where(ProjectMember.user_id == user.id))
+    )
+    projects = list(session.exec(sm_select(Project).where(Project.id.in_(project_ids))))
+    links = list(session.exec(sm_select(RunLink).where(RunLink.project_id.in_(project_ids))))
+    snapshot_ids = [link.current_snapshot_id for link in links if link.current_snapshot_id]
+    profile = {k: v for k, v in _row(user).items() if ("users", k) not in SECRETS}
+    return {
+        "format": "seasons-user-data/1",
+        "profile": profile,
+        "projects": [_row(p) for p in projects],
+        "milestones": [
+            _row(m)
+            for m in session.exec(sm_select(Milestone).where(Milestone.project_id.in_(project_ids)))
+        ],
+        "run_links": [_row(link) for link in links],
+        "run_snapshots": [
+            _row(s)
+            for s in session.exec(sm_select(RunSnapshot).where(RunSnapshot.id.in_(snapshot_ids)))
+        ],
+        "updates": [
+            _row(u) for u in session.exec(sm_select(Update).where(Update.author_id == user.id))
+        ],
+        "comments": [
+            _row(c) for c in session.exec(sm_select(Comment).where(Comment.author_id == user.id))
+        ],
+        "notifications": [
+            _row(n)
+            for n in session.exec(sm_select(Notification).where(Notification.user_id == user.id))
+        ],
+    }
