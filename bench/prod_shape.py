@@ -1,0 +1,271 @@
+"""Production shape on one machine: PostgreSQL, Redis, gunicorn (4 workers), two schedulers.
+
+Everything runs on 127.0.0.1 and stops by itself:
+
+1. a throwaway PostgreSQL database is created and migrated;
+2. gunicorn serves the app with 4 workers (REDIS_URL shares rate limits and caches);
+3. learners sign up, plan a project and publish it through HTTP, and each moves a
+   milestone to 30 minutes from now (so its "1 day before" reminder is due);
+4. two `python -m scheduler --once` processes sweep at the same time;
+5. a third scheduler is killed mid-sweep (SIGKILL) and a fourth runs afterwards;
+6. checks: every HTTP request succeeded, every expected reminder exists exactly once
+   (notification and email), nothing was sent twice (SMTP Message-IDs, on a real
+   aiosmtpd server on loopback).
+
+Usage: .venv/bin/python bench/prod_shape.py [--learners 20]
+Exit status 0 when every check passes. tests/test_prod_shape.py runs it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.cookiejar
+import os
+import re
+import secrets
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from collections import Counter
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from aiosmtpd.controller import Controller
+from sqlalchemy import create_engine, text
+
+ROOT = Path(__file__).resolve().parent.parent
+PY = sys.executable
+PG = os.environ.get("PROD_SHAPE_PG", "postgresql+psycopg://postgres@127.0.0.1:5432")
+CSRF = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
+
+
+class Inbox:
+    def __init__(self) -> None:
+        self.messages: list[bytes] = []
+
+    async def handle_DATA(self, server, session, envelope):
+        self.messages.append(envelope.content)
+        return "250 OK"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Browser:
+    """A cookie-keeping HTTP client that fills in CSRF tokens like a form would."""
+
+    def __init__(self, base: str) -> None:
+        self.base = base
+        self.opener = urllib.request.build_opener(
+            urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar())
+        )
+        self.errors: list[str] = []
+
+    def get(self, path: str) -> str:
+        with self.opener.open(self.base + path, timeout=30) as r:
+            return r.read().decode()
+
+    def post(self, path: str, data: dict, form_page: str | None = None) -> str:
+        token = CSRF.search(self.get(form_page or path)).group(1)
+        body = urllib.parse.urlencode({**data, "csrf_token": token}).encode()
+        try:
+            with self.opener.open(self.base + path, body, timeout=30) as r:
+                return r.geturl()
+        except urllib.error.HTTPError as err:
+            self.errors.append(f"POST {path}: {err.code}")
+            return ""
+
+
+def wait_for(url: str, seconds: float = 30) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(url, timeout=2):
+                return
+        except OSError:
+            time.sleep(0.3)
+    raise SystemExit(f"{url} did not answer in {seconds}s")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--learners", type=int, default=20)
+    args = parser.parse_args()
+    db = f"seasons_prod_{secrets.token_hex(4)}"
+    admin = create_engine(f"{PG}/postgres", isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{db}"'))
+    inbox = Inbox()
+    smtp = Controller(inbox, hostname="127.0.0.1", port=free_port(), server_hostname="localhost")
+    smtp.start()
+    port = free_port()
+    tmp = tempfile.mkdtemp(prefix="seasons-prod-")
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"{PG}/{db}",
+        "REDIS_URL": "redis://127.0.0.1:6379/14",
+        "SECRET_KEY": secrets.token_urlsafe(48),
+        "INSTANCE_PATH": tmp,
+        "BASE_URL": f"http://127.0.0.1:{port}",
+        "SCHEDULER_IN_WEB": "0",
+        "SMTP_HOST": "127.0.0.1",
+        "SMTP_PORT": str(smtp.port),
+        "SMTP_SECURITY": "none",
+        "LOG_LEVEL": "WARNING",
+        "SIGNUP_RATE_LIMIT": "1000 per minute",
+        "LOGIN_RATE_LIMIT": "1000 per minute",
+    }
+    procs: list[subprocess.Popen] = []
+    failures: list[str] = []
+    try:
+        subprocess.run(
+            [PY, "-m", "flask", "--app", "app", "db", "upgrade"],
+            cwd=ROOT,
+            env=env,
+            check=True,
+            capture_output=True,
+        )
+        subprocess.run(["redis-cli", "-n", "14", "FLUSHDB"], check=False, capture_output=True)
+        web = subprocess.Popen(
+            [PY, "-m", "gunicorn", "--workers", "4", "--bind", f"127.0.0.1:{port}", "app:app"],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        procs.append(web)
+        wait_for(f"{env['BASE_URL']}/healthz")
+        started = time.monotonic()
+        errors: list[str] = []
+        due_day = datetime.now(UTC) + timedelta(minutes=30)
+        for i in range(args.learners):
+            b = Browser(env["BASE_URL"])
+            handle = f"learner-{i}"
+            b.post(
+                "/signup",
+                {
+                    "email": f"{handle}@example.com",
+                    "handle": handle,
+                    "display_name": f"Learner {i}",
+                    "password": "correct horse battery staple",
+                    "timezone": "UTC",
+                },
+            )
+            url = b.post("/projects/new", {"title": f"Project {i}", "summary": "s"})
+            slug = url.rstrip("/").rsplit("/", 1)[-1]
+            page = b.get(f"/u/{handle}/{slug}")
+            first = re.search(rf"/u/{handle}/{slug}/milestones/(\d+)\"", page).group(1)
+            b.post(
+                f"/u/{handle}/{slug}/milestones/{first}",
+                {
+                    "title": "Proposal",
+                    "due_date": due_day.date().isoformat(),
+                    "due_time": due_day.strftime("%H:%M"),
+                },
+            )
+            b.post(
+                f"/u/{handle}/{slug}/edit",
+                {"title": f"Project {i}", "slug": slug, "summary": "s", "visibility": "public"},
+                form_page=f"/u/{handle}/{slug}/edit",
+            )
+            public = urllib.request.urlopen(f"{env['BASE_URL']}/u/{handle}/{slug}", timeout=30)
+            if public.status != 200:
+                errors.append(f"public page {public.status}")
+            errors += b.errors
+        http_seconds = time.monotonic() - started
+
+        def scheduler() -> subprocess.Popen:
+            return subprocess.Popen(
+                [PY, "-m", "scheduler", "--once"],
+                cwd=ROOT,
+                env=env,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.PIPE,
+            )
+
+        engine = create_engine(env["DATABASE_URL"])
+
+        def reminders_so_far() -> int:
+            with engine.connect() as conn:
+                return conn.execute(
+                    text("SELECT count(*) FROM notifications WHERE dedupe_key LIKE 'reminder:%'")
+                ).scalar()
+
+        # A scheduler killed mid-sweep: as soon as its first reminders are written.
+        victim = scheduler()
+        deadline = time.monotonic() + 120
+        while victim.poll() is None and time.monotonic() < deadline:
+            if reminders_so_far() > 0:
+                break
+            time.sleep(0.01)
+        victim.send_signal(signal.SIGKILL)
+        victim.wait(timeout=30)
+        at_kill, mailed_at_kill = reminders_so_far(), len(inbox.messages)
+        # Then two at once, as after a restart with an accidental second process.
+        pair = [scheduler(), scheduler()]
+        codes = [p.wait(timeout=180) for p in pair]
+        with engine.connect() as conn:
+            keys = (
+                conn.execute(
+                    text("SELECT dedupe_key FROM notifications WHERE dedupe_key LIKE 'reminder:%'")
+                )
+                .scalars()
+                .all()
+            )
+            deliveries = conn.execute(
+                text("SELECT status, count(*) FROM deliveries GROUP BY status")
+            ).all()
+        engine.dispose()
+        ids = Counter()
+        for raw in inbox.messages:
+            match = re.search(rb"^Message-ID: *(\S+)", raw, re.M | re.I)
+            ids[match.group(1) if match else raw[:60]] += 1
+        duplicate_keys = [k for k, n in Counter(keys).items() if n > 1]
+        resent = [m for m, n in ids.items() if n > 1]
+        print(
+            f"learners: {args.learners}; HTTP setup {http_seconds:.1f}s; HTTP errors: {len(errors)}"
+        )
+        print(
+            f"killed scheduler had written {at_kill} of {args.learners} reminders "
+            f"and mailed {mailed_at_kill}"
+        )
+        print(f"scheduler exit codes after restart: {codes}")
+        print(f"reminder notifications: {len(keys)}; duplicates: {len(duplicate_keys)}")
+        print(
+            f"deliveries by status: {dict(deliveries)}; emails received: {len(inbox.messages)};"
+            f" sent twice: {len(resent)}"
+        )
+        if errors:
+            failures.append(f"HTTP errors: {errors[:5]}")
+        if len(keys) != args.learners:
+            failures.append(f"expected {args.learners} reminders, found {len(keys)}")
+        if duplicate_keys or resent:
+            failures.append("duplicates found")
+        sent = dict(deliveries).get("sent", 0)
+        if sent + dict(deliveries).get("pending", 0) != args.learners:
+            failures.append(f"deliveries lost: {dict(deliveries)}")
+        if any(codes):
+            failures.append(f"a scheduler failed: {codes}")
+    finally:
+        for p in procs:
+            p.terminate()
+            p.wait(timeout=30)
+        smtp.stop()
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{db}" WITH (FORCE)'))
+        admin.dispose()
+    print("OK" if not failures else "FAILED: " + "; ".join(failures))
+    return 0 if not failures else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
