@@ -228,7 +228,19 @@ def update(
 
 
 def resolve(session: Session, handle: str, slug: str) -> tuple[Project, bool]:
-    """Find a project by URL; the bool says the URL is old and should redirect."""
+    """Find a project by URL; the bool says the URL is old and should redirect.
+
+    The common case (current slug under the owner's handle) is one query that
+    also loads the owner and the season, since every page needs them.
+    """
+    hit = session.exec(
+        select(Project, User, Season)
+        .join(User, User.id == Project.owner_id)
+        .join(Season, Season.id == Project.season_id)
+        .where(User.handle == handle.strip().lower(), Project.slug == slug)
+    ).first()
+    if hit is not None:
+        return hit[0], False
     owner = accounts.get_user_by_handle(session, handle)
     if owner is None:
         raise NotFound("There is no such project.")

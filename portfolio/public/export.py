@@ -46,8 +46,8 @@ def _rewriter(handle: str, slugs: set[str], base_url: str, depth: int):
             parts = clean[len(prefix) + 1 :].split("/")
             if parts[0] in slugs and len(parts) == 1:
                 return f'{attr}="{up}{parts[0]}/index.html{fragment}"'
-            if parts[0] in slugs and len(parts) == 3 and parts[1] == "images":
-                return f'{attr}="{up}{parts[0]}/images/{parts[2]}"'
+            if parts[0] in slugs and len(parts) == 3 and parts[1] in ("images", "charts"):
+                return f'{attr}="{up}{parts[0]}/{parts[1]}/{parts[2]}"'
         return f'{attr}="{base_url}{path}"'
 
     return rewrite
@@ -97,6 +97,10 @@ def export_site(app: Flask, out_dir: Path, handle: str) -> list[Path]:
         # A team project lives under its owner's handle; export it as this learner's.
         html = fetch(f"/u/{owners[slug]}/{slug}").replace(f"/u/{owners[slug]}/", f"/u/{handle}/")
         live = f"{base_url}/u/{owners[slug]}/{slug}"
+        for chart in sorted(set(re.findall(rf'src="/u/{handle}/{slug}/charts/(\d+)\.svg"', html))):
+            (out_dir / slug / "charts").mkdir(parents=True, exist_ok=True)
+            svg = fetch(f"/u/{owners[slug]}/{slug}/charts/{chart}.svg")
+            (out_dir / slug / "charts" / f"{chart}.svg").write_text(svg, encoding="utf-8")
         _write_page(html, page, _rewriter(handle, slugs, base_url, 1), live)
         written.append(page)
         for filename in image_files[slug]:

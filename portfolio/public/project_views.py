@@ -51,11 +51,14 @@ def _cached(project, kind: str, build) -> Response:
         response = Response(status=304)
     else:
         key = f"page:{kind}:{etag}"
-        response = cache.get(key)
-        if response is None:
+        cached = cache.get(key)
+        if cached is not None:
+            # Bytes and a mimetype, not a pickled Response: cheap to load from any cache.
+            response = Response(cached[1], mimetype=cached[0])
+        else:
             response = build()
             if response.status_code == 200:
-                cache.set(key, response, timeout=3600)
+                cache.set(key, (response.mimetype, response.get_data()), timeout=3600)
     response.set_etag(etag)
     response.last_modified = project.updated_at
     response.cache_control.public = True
@@ -105,20 +108,29 @@ def project(handle: str, slug: str):
 @bp.get("/u/<handle>/<slug>/charts/<int:index>.vl.json")
 def chart_spec(handle: str, slug: str, index: int):
     session, proj, _ = load_project(handle, slug)
-    figures = service.results(session, proj).figures
-    figure = next((f for f in figures if f.index == index), None)
-    if figure is None:
-        abort(404)
-    return _cached(proj, f"spec{index}", lambda: jsonify(figure.spec))
+
+    def build() -> Response:
+        figures = service.results(session, proj).figures
+        figure = next((f for f in figures if f.index == index), None)
+        if figure is None:
+            abort(404)
+        return jsonify(figure.spec)
+
+    return _cached(proj, f"spec{index}", build)
 
 
 @bp.get("/u/<handle>/<slug>/charts/<int:index>.svg")
 def chart_svg(handle: str, slug: str, index: int):
     session, proj, _ = load_project(handle, slug)
-    figure = next((f for f in service.results(session, proj).figures if f.index == index), None)
-    if figure is None or figure.svg is None:
-        abort(404)
-    return _cached(proj, f"svg{index}", lambda: Response(figure.svg, mimetype="image/svg+xml"))
+
+    def build() -> Response:
+        figures = service.results(session, proj).figures
+        figure = next((f for f in figures if f.index == index), None)
+        if figure is None or figure.svg is None:
+            abort(404)
+        return Response(figure.svg, mimetype="image/svg+xml")
+
+    return _cached(proj, f"svg{index}", build)
 
 
 @bp.get("/u/<handle>/<slug>/og.png")

@@ -31,7 +31,12 @@ def test_results_table_best_run_and_diff_only(client, published):
 def test_chart_svg_inline_spec_and_og_image(client, published):
     _, project = published
     html = client.get(f"/u/maya/{project.slug}").get_data(as_text=True)
-    assert '<figure class="chart"' in html and "<svg" in html
+    assert '<figure class="chart"' in html
+    assert f'src="/u/maya/{project.slug}/charts/0.svg"' in html
+    svg = client.get(f"/u/maya/{project.slug}/charts/0.svg")
+    assert svg.mimetype == "image/svg+xml" and svg.get_data(as_text=True).lstrip().startswith(
+        "<svg"
+    )
     assert "Data table" in html
     assert 'property="og:image"' in html and 'rel="canonical"' in html
     spec = client.get(f"/u/maya/{project.slug}/charts/0.vl.json")

@@ -1,0 +1,188 @@
+"""Benchmark: a public project page (20 runs, 5 charts) under gunicorn and wrk.
+
+Builds a throwaway SQLite instance with one public project of 20 runs × 1,000
+points and 5 charts, serves it with gunicorn (4 workers) on 127.0.0.1, warms
+the cache, then runs wrk with 16 connections for 15 s against the page and
+against the same HTML bytes as a static file from the same server. Targets:
+page throughput ≥ 0.5× static, p99 ≤ 100 ms. Needs `wrk` (Debian package).
+
+Usage: .venv/bin/python bench/bench_page.py
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import re
+import secrets
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from datetime import UTC, datetime
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from sqlmodel import Session  # noqa: E402
+
+from portfolio import create_app  # noqa: E402
+from portfolio.auth import service as accounts  # noqa: E402
+from portfolio.migrate import upgrade  # noqa: E402
+from portfolio.models import (  # noqa: E402
+    MetricSeries,
+    RunLink,
+    RunSnapshot,
+    SyncState,
+    Visibility,
+)
+from portfolio.projects import service as projects  # noqa: E402
+from portfolio.seasons import service as seasons  # noqa: E402
+
+STATIC_NAME = "bench-page.html"
+
+
+def build(instance: str) -> tuple[str, dict]:
+    env = {
+        "DATABASE_URL": f"sqlite:///{instance}/bench.db",
+        "INSTANCE_PATH": instance,
+        "SECRET_KEY": secrets.token_urlsafe(40),
+        "LOG_LEVEL": "WARNING",
+        "SCHEDULER_IN_WEB": "0",
+    }
+    app = create_app({k: v for k, v in env.items()})
+    upgrade(app.extensions["engine"])
+    now = datetime.now(UTC)
+    with app.app_context(), Session(app.extensions["engine"]) as s:
+        user = accounts.register(
+            s,
+            email="bench@example.com",
+            handle="bench",
+            display_name="B",
+            password="correct horse battery staple",
+        )
+        season = seasons.ensure_current_and_next(s, now.date())[0]
+        p = projects.create(
+            s,
+            owner=user,
+            season=season,
+            fields=projects.ProjectFields("Bench project", "twenty runs"),
+            team_handles=[],
+            allow_second=False,
+            now=now,
+        )
+        p.visibility, p.headline_metric = Visibility.public, "val/acc"
+        metrics = ["val/acc", "val/loss", "train/loss", "lr", "grad_norm"]
+        p.charts = [
+            {
+                "metrics": [m],
+                "x": "_step",
+                "smoothing": 0.6 if i % 2 else 0.0,
+                "log_y": False,
+                "runs": [],
+            }
+            for i, m in enumerate(metrics)
+        ]
+        for r in range(20):
+            link = RunLink(project_id=p.id, ref=f"e/p/run{r}", sync_state=SyncState.synced)
+            s.add(link)
+            s.flush()
+            snap = RunSnapshot(
+                run_link_id=link.id,
+                run_id=f"run{r}",
+                name=f"run-{r}",
+                state="finished",
+                url=f"https://wandb.ai/e/p/runs/run{r}",
+                summary={m: 0.5 + r / 100 for m in metrics},
+                config={"lr": 10 ** -(r % 4), "layers": r % 3, "seed": 0},
+            )
+            s.add(snap)
+            s.flush()
+            for k, m in enumerate(metrics):
+                pts = [
+                    [x, 0.5 + 0.3 * math.tanh(x / 300) + 0.02 * math.sin(x / 7 + r + k)]
+                    for x in range(1000)
+                ]
+                s.add(MetricSeries(snapshot_id=snap.id, key=m, points=pts, original_count=5000))
+            link.current_snapshot_id = snap.id
+        s.commit()
+    return "/u/bench/bench-project", env
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wrk(url: str) -> dict:
+    out = subprocess.run(
+        ["wrk", "-t", "4", "-c", "16", "-d", "15s", "--latency", url],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+    p99 = re.search(r"99%\s+([\d.]+)(us|ms|s)", out)
+    scale = {"us": 0.001, "ms": 1, "s": 1000}[p99.group(2)]
+    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    return {
+        "rps": rps,
+        "p99_ms": float(p99.group(1)) * scale,
+        "errors": int(errors.group(1)) if errors else 0,
+    }
+
+
+def main() -> None:
+    instance = tempfile.mkdtemp(prefix="seasons-bench-page-")
+    path, env = build(instance)
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "--workers",
+            "4",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "app:app",
+        ],
+        cwd=ROOT,
+        env={**os.environ, **env, "BASE_URL": base},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    static_file = ROOT / "portfolio" / "static" / STATIC_NAME
+    try:
+        for _ in range(100):
+            try:
+                urllib.request.urlopen(base + "/healthz", timeout=1)
+                break
+            except OSError:
+                time.sleep(0.2)
+        t = time.perf_counter()
+        html = urllib.request.urlopen(base + path, timeout=60).read()
+        cold = time.perf_counter() - t
+        for _ in range(8):  # warm every worker's cache
+            urllib.request.urlopen(base + path, timeout=60).read()
+        static_file.write_bytes(html)
+        page = wrk(base + path)
+        static = wrk(f"{base}/static/{STATIC_NAME}")
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+        static_file.unlink(missing_ok=True)
+    ratio = page["rps"] / static["rps"]
+    print(f"page: {len(html) // 1024} KiB, first render {cold * 1000:.0f} ms")
+    print(f"page:   {page['rps']:.0f} req/s, p99 {page['p99_ms']:.1f} ms, errors {page['errors']}")
+    print(f"static: {static['rps']:.0f} req/s, p99 {static['p99_ms']:.1f} ms")
+    print(f"ratio {ratio:.2f} (target ≥ 0.5), p99 target ≤ 100 ms")
+
+
+if __name__ == "__main__":
+    main()
