@@ -78,6 +78,7 @@ def _init_extensions(app: Flask) -> None:
 
 def _register_blueprints(app: Flask) -> None:
     from .admin.views import bp as admin_bp
+    from .auth import token_views  # noqa: F401  (adds the API token settings to auth.bp)
     from .auth.views import bp as auth_bp
     from .projects import writeup_views  # noqa: F401  (adds write-up routes to projects.bp)
     from .projects.views import bp as projects_bp
@@ -93,6 +94,21 @@ def _register_blueprints(app: Flask) -> None:
     from .notify.views import bp as notify_bp
 
     for bp in (notify_bp, notify_admin_bp):
+        app.register_blueprint(bp)
+
+    from .tracking.views import bp as tracking_bp
+
+    app.register_blueprint(tracking_bp)
+
+    from .api import bp as api_bp
+
+    app.register_blueprint(api_bp)
+
+    from .discussion import page_views, update_views  # noqa: F401  (routes of discussion.bp)
+    from .discussion.admin_views import bp as discussion_admin_bp
+    from .discussion.views import bp as discussion_bp
+
+    for bp in (discussion_bp, discussion_admin_bp):
         app.register_blueprint(bp)
 
 

@@ -106,6 +106,11 @@ def register_commands(app: Flask) -> None:
             raise click.ClickException(f"Import failed, nothing was written: {err}") from err
         click.echo(f"Imported {sum(counts.values())} rows into {len(counts)} tables.")
 
+    from .tracking.commands import dev_wandb_command, import_offline_command
+
+    app.cli.add_command(import_offline_command)
+    app.cli.add_command(dev_wandb_command)
+
     @app.cli.command("demo")
     def demo() -> None:
         """Load the demo content from content/demo (safe to run again)."""

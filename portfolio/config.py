@@ -99,6 +99,8 @@ def from_env(instance_path: Path, environ: Mapping[str, str] | None = None) -> d
         # Rate limits (Flask-Limiter syntax) for login and sign-up attempts per address.
         "LOGIN_RATE_LIMIT": _env(env, "LOGIN_RATE_LIMIT", "10 per minute;50 per hour"),
         "SIGNUP_RATE_LIMIT": _env(env, "SIGNUP_RATE_LIMIT", "5 per minute;20 per hour"),
+        # JSON API budget per signed-in user (any token or session), else per address.
+        "API_RATE_LIMIT": _env(env, "API_RATE_LIMIT", "120 per minute;3000 per hour"),
         # Log level and format (json or text) for the stderr log.
         "LOG_LEVEL": _env(env, "LOG_LEVEL", "INFO"),
         "LOG_FORMAT": _env(env, "LOG_FORMAT", "json"),
@@ -142,4 +144,38 @@ def from_env(instance_path: Path, environ: Mapping[str, str] | None = None) -> d
         "MAX_CONTENT_LENGTH": int(_env(env, "MAX_CONTENT_LENGTH", str(16 * 1024 * 1024)) or 0),
         # CSRF tokens last as long as the session rather than one hour.
         "WTF_CSRF_TIME_LIMIT": None,
+        # Tracking (W&B). A server-wide key, used for links whose creator saved no key of
+        # their own for that server: the W&B client needs a key even for public runs.
+        "WANDB_API_KEY": _env(env, "WANDB_API_KEY"),
+        # The W&B API server that key belongs to, and the default for pasted
+        # entity/project/run paths: W&B cloud, a self-hosted W&B Server, or
+        # http://127.0.0.1:8765 for `flask dev-wandb`.
+        "WANDB_BASE_URL": _env(env, "WANDB_BASE_URL", "https://api.wandb.ai"),
+        # Encrypts learners' saved W&B keys (any long random text; several, comma-separated,
+        # to rotate: the first encrypts, all decrypt). Unset: generated into
+        # instance/credentials_key. Losing it means learners must save their keys again.
+        "CREDENTIALS_KEY": _env(env, "CREDENTIALS_KEY"),
+        # Seconds per W&B request, and retries of a failed request, during a sync.
+        "WANDB_TIMEOUT": float(_env(env, "WANDB_TIMEOUT", "15") or 15),
+        "WANDB_RETRIES": int(_env(env, "WANDB_RETRIES", "2") or 0),
+        # Longest a web request waits for W&B to confirm a pasted run (then it is queued).
+        "WANDB_LINK_CHECK_SECONDS": float(_env(env, "WANDB_LINK_CHECK_SECONDS", "8") or 8),
+        # Run links synced per scheduler tick (every minute), at most.
+        "WANDB_SYNC_BATCH": int(_env(env, "WANDB_SYNC_BATCH", "10") or 10),
+        # Largest offline-run .zip a learner may upload (bytes).
+        "WANDB_UPLOAD_MAX_BYTES": int(
+            _env(env, "WANDB_UPLOAD_MAX_BYTES", str(100 * 1024 * 1024)) or 0
+        ),
+        # Discussion: every post (update, comment, edit, report) per signed-in user
+        # (Flask-Limiter syntax).
+        "DISCUSSION_RATE_LIMIT": _env(env, "DISCUSSION_RATE_LIMIT", "10 per minute;100 per hour"),
+        # Minutes during which the author may still edit a comment ("edited" is shown).
+        "COMMENT_EDIT_MINUTES": int(_env(env, "COMMENT_EDIT_MINUTES", "15") or 15),
+        # New accounts (younger than this many hours) have the two caps below.
+        "NEW_ACCOUNT_HOURS": int(_env(env, "NEW_ACCOUNT_HOURS", "24") or 0),
+        "NEW_ACCOUNT_MAX_COMMENTS": int(_env(env, "NEW_ACCOUNT_MAX_COMMENTS", "5") or 0),
+        "NEW_ACCOUNT_MAX_LINKS": int(_env(env, "NEW_ACCOUNT_MAX_LINKS", "2") or 0),
+        # Feedback requests unanswered this many days are flagged to admins, and the
+        # learner may open them to any mentor.
+        "FEEDBACK_FLAG_DAYS": int(_env(env, "FEEDBACK_FLAG_DAYS", "7") or 7),
     }

@@ -20,6 +20,14 @@ def safe_url(value: str | None) -> str:
     return value if urlsplit(value).scheme in ("http", "https") else "#"
 
 
+def blank_action_form() -> ActionForm:
+    """A CSRF-only form for rendering buttons; it never reads the request body.
+
+    Reading it would re-raise 413 while the "upload too large" page renders.
+    """
+    return ActionForm(formdata=None)
+
+
 def viewer_timezone() -> str:
     """The signed-in user's zone; visitors see UTC."""
     return current_user.timezone if current_user.is_authenticated else "UTC"
@@ -41,4 +49,4 @@ def init_app(app: Flask) -> None:
 
     @app.context_processor
     def _globals() -> dict:
-        return {"action_form": ActionForm, "viewer_timezone": viewer_timezone}
+        return {"action_form": blank_action_form, "viewer_timezone": viewer_timezone}

@@ -26,9 +26,7 @@ def to_local(instant: datetime, tz_name: str) -> datetime:
     return instant.astimezone(zone(tz_name))
 
 
-def format_local(
-    instant: datetime | None, tz_name: str, fmt: str = "EEE d MMM y, HH:mm zzz"
-) -> str:
+def format_local(instant: datetime | None, tz_name: str, fmt: str = "EEE d MMM y, HH:mm") -> str:
     """e.g. "Fri 26 Feb 2027, 23:59 PST" (the zone's own abbreviation, "UTC" for UTC)."""
     if instant is None:
         return ""

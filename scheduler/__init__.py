@@ -49,8 +49,11 @@ JOBS: list[JobSpec] = [
     JobSpec("season_rollover", jobs.season_rollover, "cron", {"hour": 0, "minute": 5}, 6 * 3600),
     JobSpec("queue_reminders", jobs.queue_reminders, "interval", {"minutes": 5}, 5 * 60),
     JobSpec("deliver_emails", jobs.deliver_emails, "interval", {"minutes": 1}, 60),
+    # W&B run links that are due ("Sync now" first), at most WANDB_SYNC_BATCH per tick.
+    JobSpec("sync_due_runs", jobs.sync_due_runs, "interval", {"minutes": 1}, 60),
     # Hourly: each mentor's Monday 08:00 comes at a different UTC hour.
     JobSpec("mentor_digest", jobs.mentor_digest, "cron", {"minute": 2}, 30 * 60),
+    JobSpec("flag_stale_feedback", jobs.flag_stale_feedback, "cron", {"minute": 17}, 30 * 60),
 ]
 
 

@@ -15,9 +15,12 @@ from datetime import date, datetime
 from flask import Flask
 
 from portfolio.db import get_session
+from portfolio.discussion import feedback
+from portfolio.discussion.rules import Limits
 from portfolio.models import utcnow
 from portfolio.notify import digest, outbox, reminders
 from portfolio.seasons import service as seasons
+from portfolio.tracking import service as tracking
 
 logger = logging.getLogger(__name__)
 
@@ -83,3 +86,59 @@ def mentor_digest(app: Flask, now: datetime | None = None) -> int:
         count = digest.queue_weekly_digests(session, now=now or utcnow())
         session.commit()
         return count
+
+
+def flag_stale_feedback(app: Flask, now: datetime | None = None) -> int:
+    """Flag feedback requests nobody answered in time to admins (and tell the learner)."""
+    with app.app_context():
+        session = get_session()
+        count = feedback.flag_stale(session, now=now or utcnow(), limits=Limits.from_config())
+        session.commit()
+        return count
+
+
+def sync_due_runs(app: Flask, now: datetime | None = None) -> Counter[str]:
+    """Sync the W&B run links that are due, at most WANDB_SYNC_BATCH per tick.
+
+    Claims are committed before any W&B call and each link right after its own sync, so
+    no transaction stays open while W&B answers and one bad link never blocks the rest.
+    Runs found by a project link in this tick are synced in the same tick when the
+    budget allows.
+    """
+    outcomes: Counter[str] = Counter()
+
+    def clock() -> datetime:
+        return now or utcnow()
+
+    with app.app_context():
+        session = get_session()
+        budget = tracking.TrackingSettings.current().sync_batch
+        while budget > 0:
+            claimed = tracking.claim_due(session, now=clock(), limit=budget)
+            session.commit()
+            if not claimed:
+                break
+            budget -= len(claimed)
+            for link_id in claimed:
+                outcomes[_sync_one(session, link_id, clock)] += 1
+    if outcomes:
+        logger.info("run sync: %s", dict(outcomes))
+    return outcomes
+
+
+def _sync_one(session, link_id: int, clock) -> str:
+    try:
+        plan = tracking.prepare(session, link_id)
+        session.commit()  # end the read: nothing stays open while W&B answers
+        if plan is None:
+            return "gone"
+        fetched = tracking.fetch(plan)
+        outcome = tracking.apply(session, plan, fetched, now=clock())
+        session.commit()
+        return outcome
+    except Exception:
+        session.rollback()
+        logger.exception("run link %s could not be synced", link_id)
+        tracking.record_crash(session, link_id, now=clock())
+        session.commit()
+        return "crashed"

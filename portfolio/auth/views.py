@@ -75,6 +75,13 @@ def login():
         user = service.authenticate(session, email=form.email.data, password=form.password.data)
         if user is None:
             form.form_errors.append("That email and password do not match an account.")
+        elif not user.is_active:
+            # Flask-Login would refuse silently; say why (the password was right).
+            session.rollback()
+            form.form_errors.append(
+                "This account is suspended, so it cannot log in. "
+                "If you think this is a mistake, contact the site's admins."
+            )
         else:
             session.commit()
             login_user(user, remember=form.remember.data)

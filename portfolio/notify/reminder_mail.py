@@ -15,6 +15,7 @@ from sqlmodel import Session
 
 from ..models import DeliveryMode
 from ..timeutil import format_local, relative
+from ..tracking.snapshots import headline_metrics as tracking_headlines
 from .service import Outgoing, footer_context, render_email
 
 if TYPE_CHECKING:
@@ -40,10 +41,10 @@ def reminder_key(milestone_id: int, user_id: int, kind: str, due_at: datetime) -
 def headline_metrics(session: Session, project_ids: Collection[int]) -> dict[int, str]:
     """The latest headline metric per project, formatted ("val_acc 0.912").
 
-    A hook for the tracking area: it returns nothing until run snapshots
-    exist; reminder emails show a metric for each project found here.
+    The best visible run's value from stored snapshots (one query, no W&B);
+    reminder emails show a metric for each project found here.
     """
-    return {}
+    return tracking_headlines(session, project_ids)
 
 
 class Times:

@@ -12,6 +12,7 @@ from sqlmodel import select
 from ..auth import service as accounts
 from ..content import render_page
 from ..db import get_engine, get_session
+from ..discussion import updates as discussion
 from ..markdown import render_markdown
 from ..models import Project, User, Visibility, utcnow
 from ..seasons import health
@@ -73,6 +74,10 @@ def feed(handle: str):
     entries += [
         ("milestone", m.done_at, p, m)
         for m, p in service.completed_milestones(session, [p.id for p in projects])
+    ]
+    entries += [
+        ("update", u.created_at, p, u)
+        for u, p in discussion.public_updates(session, [p.id for p in projects])
     ]
     entries.sort(key=lambda e: e[1], reverse=True)
     body = render_template(

@@ -7,6 +7,7 @@ from flask_login import current_user, login_required
 from sqlmodel import select
 
 from ..db import get_session
+from ..discussion import feedback
 from ..forms import ActionForm
 from ..models import Project, User, Visibility, utcnow
 from ..projects import service as projects
@@ -98,5 +99,8 @@ def mentor():
         abort(403)
     now = utcnow()
     return render_template(
-        "seasons/mentor.html", board=mentor_board(get_session(), current_user, now), now=now
+        "seasons/mentor.html",
+        board=mentor_board(get_session(), current_user, now),
+        feedback_queue=feedback.queue_for(get_session(), current_user),
+        now=now,
     )

@@ -74,7 +74,8 @@ def find_run_file(path: str | os.PathLike[str]) -> Path:
 
 
 def _subprocess_env() -> dict[str, str]:
-    env = dict(os.environ)
+    # reading a local file needs no W&B key: keep server-wide secrets out of the child
+    env = {k: v for k, v in os.environ.items() if k != "WANDB_API_KEY"}
     env.update(WANDB_ERROR_REPORTING="false", WANDB_SILENT="true", WANDB_MODE="offline")
     return env
 

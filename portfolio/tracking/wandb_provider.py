@@ -119,6 +119,15 @@ class WandbProvider:
             timeout=int(wait) + 1,
         )
 
+    def verify_key(self) -> None:
+        """Check the key with the server: ``wandb.Api`` sends ``Viewer`` when it starts."""
+        try:
+            self._api("")
+        except TrackingError:
+            raise
+        except Exception as exc:
+            raise map_error(exc) from exc
+
     def fetch_run(self, ref: str) -> RunData:
         """Fetch one run's metadata, summary and config."""
         parsed = parse_run_ref(ref, base_url=self.base_url)

@@ -36,7 +36,8 @@ def test_export_writes_pages_with_working_relative_links(
             assert target.exists(), f"{page}: {link}"
         assert "<script" not in page.read_text()
     project_html = (out / project.slug / "index.html").read_text()
-    assert 'src="../digit-classifier/charts/0.svg"' in project_html and "secret-experiment" not in project_html
+    assert 'src="../digit-classifier/charts/0.svg"' in project_html
+    assert "secret-experiment" not in project_html
     assert (out / project.slug / "charts" / "0.svg").read_text().lstrip().startswith("<svg")
     assert "Secret draft" not in (out / "index.html").read_text()
     assert (out / "static" / "css" / "site.css").exists()

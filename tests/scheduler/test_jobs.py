@@ -30,7 +30,9 @@ def test_every_job_is_registered_with_the_safety_options(app) -> None:
             "season_rollover",
             "queue_reminders",
             "deliver_emails",
+            "sync_due_runs",
             "mentor_digest",
+            "flag_stale_feedback",
         }
         for spec in JOBS:
             job = found[spec.id]

@@ -109,3 +109,49 @@ def offline_run(tmp_path_factory: pytest.TempPathFactory) -> OfflineRun:
     run_id = done.stdout.strip().splitlines()[-1]
     (run_file,) = (root / "wandb").glob(f"offline-run-*-{run_id}/run-{run_id}.wandb")
     return OfflineRun(run_file.parent, run_file, run_id, LOGGED)
+
+
+# --- Fixtures for the database half: the app pointed at the fake W&B ------------------
+
+
+@pytest.fixture
+def wandb_app(app, fake_wandb: FakeWandb, wandb_home: Path):
+    """The test app with its server-wide W&B key and base URL on the fake server."""
+    app.config.update(
+        WANDB_BASE_URL=fake_wandb.url,
+        WANDB_API_KEY=TEST_KEY,
+        WANDB_DATA_DIR=str(wandb_home),  # the session's wandb setup: never reconfigured
+        WANDB_TIMEOUT=TIMEOUT,
+        WANDB_RETRIES=RETRIES,
+        WANDB_LINK_CHECK_SECONDS=10.0,
+        WANDB_SYNC_BATCH=10,
+    )
+    return app
+
+
+@pytest.fixture
+def settings(wandb_app):
+    """The tracking settings the services read from that app."""
+    from portfolio.tracking.settings import TrackingSettings
+
+    with wandb_app.app_context():
+        return TrackingSettings.current()
+
+
+@pytest.fixture
+def ctx(wandb_app):
+    """An app context for calling services directly (credentials need the app's key)."""
+    with wandb_app.app_context():
+        yield
+
+
+@pytest.fixture
+def learner(make_user):
+    """A learner who owns ``project``."""
+    return make_user("lena")
+
+
+@pytest.fixture
+def project(make_project, learner):
+    """A draft project of ``learner``."""
+    return make_project(learner, title="Digits")

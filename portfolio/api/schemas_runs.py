@@ -1,0 +1,60 @@
+"""Models of the run-link operations (rules in tracking.service)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import Field, JsonValue
+
+from .schemas import Input, Output, Text, UTCTime, text
+
+
+class SnapshotOut(Output):
+    """What the run looked like at the last successful sync."""
+
+    name: str
+    state: str = Field(description="The run's W&B state: running, finished, crashed…")
+    url: str
+    started_at: UTCTime | None
+    fetched_at: UTCTime
+    summary: dict[str, JsonValue] = Field(
+        description='Final metrics, flattened keys ("best.acc"); NaN/inf as "NaN"/"Infinity".'
+    )
+
+
+class RunLinkOut(Output):
+    id: int
+    project_id: int
+    kind: str = Field(description="run, or project_filter (a W&B project followed by tags).")
+    provider: str
+    ref: str = Field(description='"entity/project/run_id" (or "entity/project").')
+    label: str
+    hidden: bool = Field(description="Hidden from the public page.")
+    tags: list[str] = Field(description="For a project filter: runs with any of these tags.")
+    parent_id: int | None = Field(description="The project filter that found this run.")
+    sync_state: str = Field(description="queued, syncing, synced or error.")
+    sync_status: str = Field(description='In words, e.g. "synced 2 minutes ago".')
+    last_error: str
+    failures: int = Field(description="Failed syncs in a row.")
+    last_synced_at: UTCTime | None
+    next_sync_at: UTCTime
+    created_at: UTCTime
+    snapshot: SnapshotOut | None
+
+
+class RunLinkPage(Output):
+    items: list[RunLinkOut]
+    next_cursor: str | None
+
+
+class RunLinkCreate(Input):
+    ref: Annotated[Text, text(2000, 1)] = Field(
+        description="A W&B run link (https://wandb.ai/<entity>/<project>/runs/<id>) or "
+        '"entity/project/run_id"; with kind "project", a W&B project link or "entity/project".'
+    )
+    kind: Literal["run", "project"] = Field(default="run")
+    tags: list[Annotated[Text, text(64, 1)]] = Field(
+        default_factory=list, max_length=10, description='With kind "project": any of these.'
+    )
+    label: Annotated[Text, text(120)] = Field(default="", description="A name for the page.")
+    hidden: bool = Field(default=False, description="Keep it off the public page.")

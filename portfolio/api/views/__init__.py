@@ -1,0 +1,13 @@
+"""API operations, one module per resource; importing this package registers them all."""
+
+from . import (  # noqa: F401
+    docs,
+    me,
+    milestones,
+    notifications,
+    projects,
+    public,
+    runs,
+    seasons,
+    updates,
+)

@@ -1,0 +1,180 @@
+"""A project's linked W&B runs: link, list with their sync state, ask for a sync now.
+
+The rules (checking the run with W&B, keys, duplicates, queueing) are
+tracking.service's, shared with the project's management page; syncing itself
+is the scheduler's job, so "sync" here only queues.
+"""
+
+from __future__ import annotations
+
+from flask import url_for
+
+from ...auth.rules import ValidationError
+from ...auth.tokens import Scope
+from ...db import get_session
+from ...models import RunLink, utcnow
+from ...tracking import service as tracking
+from ...tracking.link import LinkRow, resolve_target
+from ...tracking.settings import TrackingSettings
+from .. import auth, schemas, schemas_runs
+from ..loading import commit, project_for
+from ..pagination import offset_page
+from ..routing import Created, operation
+
+BASE = "/projects/<int:project_id>/runs"
+ONE = BASE + "/<int:link_id>"
+
+
+def _flat(rows: list[LinkRow]) -> list[LinkRow]:
+    """Project filters followed by the runs they found, as one list (parent_id tells)."""
+    out: list[LinkRow] = []
+    for row in rows:
+        out += [row, *row.children]
+    return out
+
+
+def _out(row: LinkRow, tz_name: str) -> schemas_runs.RunLinkOut:
+    link, snap, now = row.link, row.snapshot, utcnow()
+    status = tracking.describe(link, now, tz_name)
+    return schemas_runs.RunLinkOut(
+        id=link.id,
+        project_id=link.project_id,
+        kind=str(link.kind),
+        provider=link.provider,
+        ref=link.ref,
+        label=link.label,
+        hidden=link.hidden,
+        tags=[t for t in link.tag_filter.split(",") if t],
+        parent_id=link.parent_id,
+        sync_state=status.state,
+        sync_status=status.text,
+        last_error=link.last_error,
+        failures=link.failures,
+        last_synced_at=link.last_synced_at,
+        next_sync_at=link.next_sync_at,
+        created_at=link.created_at,
+        snapshot=None
+        if snap is None
+        else schemas_runs.SnapshotOut(
+            name=snap.name,
+            state=snap.state,
+            url=snap.url,
+            started_at=snap.started_at,
+            fetched_at=snap.fetched_at,
+            summary=snap.summary,
+        ),
+    )
+
+
+def _row(project, link_id: int) -> LinkRow:
+    """One link with its snapshot, as the list shows it (NotFound for others')."""
+    session = get_session()
+    link = tracking.get_link(session, project, link_id)
+    rows = _flat(tracking.list_links(session, project))
+    return next((r for r in rows if r.link.id == link.id), LinkRow(link, None))
+
+
+@operation(
+    "GET",
+    BASE,
+    summary="List linked runs",
+    tag="runs",
+    scope=Scope.read,
+    response=schemas_runs.RunLinkPage,
+    query=schemas.PageQuery,
+)
+def list_runs(project_id: int, query: schemas.PageQuery) -> schemas_runs.RunLinkPage:
+    """The project's run links with their sync state and latest snapshot, oldest first."""
+    user = auth.caller()
+    project, _ = project_for(user, project_id)
+    rows = _flat(tracking.list_links(get_session(), project))
+    page, next_cursor = offset_page(rows, cursor=query.cursor, limit=query.limit)
+    return schemas_runs.RunLinkPage(
+        items=[_out(r, user.timezone) for r in page], next_cursor=next_cursor
+    )
+
+
+@operation(
+    "GET",
+    ONE,
+    summary="Read a run link",
+    tag="runs",
+    scope=Scope.read,
+    response=schemas_runs.RunLinkOut,
+)
+def get_run(project_id: int, link_id: int) -> schemas_runs.RunLinkOut:
+    """One run link with its sync state; poll it after asking for a sync."""
+    user = auth.caller()
+    project, _ = project_for(user, project_id)
+    return _out(_row(project, link_id), user.timezone)
+
+
+@operation(
+    "POST",
+    BASE,
+    summary="Link a run",
+    tag="runs",
+    scope=Scope.write,
+    response=schemas_runs.RunLinkOut,
+    status=201,
+    body=schemas_runs.RunLinkCreate,
+    also=(200,),
+)
+def create_run(
+    project_id: int, body: schemas_runs.RunLinkCreate
+) -> Created | schemas_runs.RunLinkOut:
+    """Link a W&B run by its URL or path (or, with kind "project", follow a W&B project).
+
+    The run is checked with W&B first, then queued; the scheduler syncs it within a
+    minute. Linking a run that is already linked answers 200 with the existing link,
+    so a training script may call this on every start.
+    """
+    user = auth.caller()
+    project, _ = project_for(user, project_id, edit=True)
+    session = get_session()
+    if body.kind == "run" and body.tags:
+        raise ValidationError('Tags go with kind "project" (a followed W&B project).', field="tags")
+    settings = TrackingSettings.current()
+    kind = "run" if body.kind == "run" else "project"
+    target = resolve_target(session, user, body.ref, kind=kind, settings=settings)
+    existing = next(
+        (r for r in _flat(tracking.list_links(session, project)) if r.link.ref == target.ref.path),
+        None,
+    )
+    if existing is not None:
+        return _out(existing, user.timezone)
+    now = utcnow()
+    if body.kind == "run":
+        link: RunLink = tracking.add_run_link(
+            session, project, user, body.ref, body.label, body.hidden, now=now, settings=settings
+        )
+    else:
+        link = tracking.add_project_filter(
+            session, project, user, body.ref, ",".join(body.tags), body.label, body.hidden,
+            now=now, settings=settings,
+        )  # fmt: skip
+    commit(session)
+    location = url_for("api.get_run", project_id=project.id, link_id=link.id, _external=True)
+    return Created(_out(_row(project, link.id), user.timezone), location)
+
+
+@operation(
+    "POST",
+    ONE + "/sync",
+    summary="Sync a run now",
+    tag="runs",
+    scope=Scope.write,
+    response=schemas_runs.RunLinkOut,
+    status=202,
+)
+def sync_run(project_id: int, link_id: int) -> schemas_runs.RunLinkOut:
+    """Queue a sync at once (the scheduler picks it up within a minute). 202 either way:
+    a sync already running is left to finish. Poll the link for `sync_state`.
+    """
+    user = auth.caller()
+    project, _ = project_for(user, project_id, edit=True)
+    session = get_session()
+    link = tracking.get_link(session, project, link_id)
+    tracking.request_sync(session, link, utcnow())
+    commit(session)
+    return _out(_row(project, link_id), user.timezone)

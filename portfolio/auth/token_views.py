@@ -1,0 +1,107 @@
+"""Settings page for personal access tokens: create (shown once), list, revoke.
+
+The page is reached with the session cookie only: API tokens are honoured by
+the API blueprint alone, so a token can never create or revoke tokens.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from flask import abort, current_app, flash, make_response, redirect, render_template, url_for
+from flask_login import current_user, login_required
+from flask_wtf import FlaskForm
+from wtforms import RadioField, SelectChoice, SelectField, StringField
+from wtforms.validators import DataRequired, Length
+
+from ..db import get_session
+from ..errors import DomainError
+from ..forms import ActionForm, apply_error
+from ..models import utcnow
+from . import tokens
+from .views import bp
+
+EXPIRY_CHOICES = [
+    SelectChoice("30", "In 30 days"),
+    SelectChoice("90", "In 90 days"),
+    SelectChoice("365", "In a year"),
+    SelectChoice("never", "Never"),
+]
+
+
+class TokenForm(FlaskForm):
+    name = StringField(
+        "Name",
+        validators=[DataRequired(), Length(max=80)],
+        description="What it is for, e.g. “training laptop” or “lab cluster”.",
+    )
+    access = RadioField(
+        "Access",
+        choices=[
+            SelectChoice(
+                "read", "Read: your projects, milestones, runs, updates and notifications"
+            ),
+            SelectChoice(
+                "write", "Read and write: also link runs, edit projects, milestones and updates"
+            ),
+        ],
+        default="write",
+    )
+    expires = SelectField("Expires", choices=EXPIRY_CHOICES, default="90")
+
+
+@bp.route("/settings/tokens", methods=["GET", "POST"])
+@login_required
+def tokens_page():
+    session = get_session()
+    now = utcnow()
+    form = TokenForm()
+    created = None
+    if form.validate_on_submit():
+        days = form.expires.data
+        try:
+            created = tokens.create(
+                session,
+                current_user,
+                name=form.name.data,
+                access=form.access.data,
+                expires_at=None if days == "never" else now + timedelta(days=int(days)),
+                now=now,
+            )
+        except DomainError as err:
+            session.rollback()
+            apply_error(form, err)
+        else:
+            session.commit()
+            form = TokenForm(formdata=None)
+    rows = [(t, tokens.state(t, now)) for t in tokens.list_for(session, current_user.id)]
+    status = 422 if form.errors or form.form_errors else 200
+    response = make_response(
+        render_template(
+            "settings/tokens.html",
+            form=form,
+            created=created,
+            rows=rows,
+            revoke_form=ActionForm(),
+            base_url=current_app.config["BASE_URL"],
+        ),
+        status,
+    )
+    # The page may hold a freshly created secret: keep it out of every cache.
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.post("/settings/tokens/<int(max=2147483647):token_id>/revoke")
+@login_required
+def revoke_token(token_id: int):
+    if not ActionForm().validate_on_submit():
+        abort(400, "This form expired. Reload the page and try again.")
+    session = get_session()
+    try:
+        token = tokens.revoke(session, current_user.id, token_id, now=utcnow())
+    except DomainError:
+        abort(404)
+    session.commit()
+    flash(f"The token “{token.name}” is revoked; scripts using it will get 401.", "success")
+    return redirect(url_for("auth.tokens_page"), 303)

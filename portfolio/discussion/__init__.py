@@ -1,0 +1,1 @@
+"""Progress updates, comments, feedback requests and moderation (issue 7)."""

@@ -1,0 +1,73 @@
+"""Forms for linking runs, importing offline runs and saving a W&B key.
+
+Forms on one page carry a prefix ("run-ref", "project-ref", ...) so their fields never share
+an HTML id. Length limits here give early, per-field messages; the services check again.
+"""
+
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired
+from wtforms import BooleanField, PasswordField, StringField, URLField
+from wtforms.validators import DataRequired, Length
+
+LABEL_HELP = "Shown instead of the run's W&B name (optional)."
+HIDDEN_LABEL = "Hide from the public page (members still see it)"
+
+
+class RunLinkForm(FlaskForm):
+    ref = StringField(
+        "W&B run link",
+        validators=[DataRequired(message="Paste a W&B run link."), Length(max=2000)],
+        description="e.g. https://wandb.ai/your-name/your-project/runs/abc123, "
+        "or your-name/your-project/abc123",
+    )
+    label = StringField("Label", validators=[Length(max=120)], description=LABEL_HELP)
+    hidden = BooleanField(HIDDEN_LABEL)
+
+
+class ProjectLinkForm(FlaskForm):
+    ref = StringField(
+        "W&B project",
+        validators=[DataRequired(message="Paste a W&B project link."), Length(max=2000)],
+        description="e.g. https://wandb.ai/your-name/your-project, or your-name/your-project",
+    )
+    tags = StringField(
+        "Only runs tagged",
+        validators=[Length(max=700)],
+        description="e.g. portfolio. Several tags, comma-separated, match any of them; "
+        "empty follows every run. New runs appear on each sync.",
+    )
+    label = StringField("Label", validators=[Length(max=120)])
+    hidden = BooleanField("Hide the runs it finds from the public page")
+
+
+class LinkEditForm(FlaskForm):
+    label = StringField("Label", validators=[Length(max=120)], description=LABEL_HELP)
+    hidden = BooleanField(HIDDEN_LABEL)
+
+
+class OfflineUploadForm(FlaskForm):
+    archive = FileField(
+        "Offline run (.zip)",
+        validators=[FileRequired(message="Choose the .zip of your offline-run folder.")],
+        description="Zip the wandb/offline-run-… folder your training wrote (it holds a "
+        "run-<id>.wandb file) and upload it here.",
+    )
+    label = StringField("Label", validators=[Length(max=120)], description=LABEL_HELP)
+    hidden = BooleanField(HIDDEN_LABEL)
+
+
+class CredentialForm(FlaskForm):
+    base_url = URLField(
+        "W&B server",
+        default="https://api.wandb.ai",
+        validators=[DataRequired(), Length(max=300)],
+        description="https://api.wandb.ai for W&B's cloud, or your W&B Server's address.",
+    )
+    api_key = PasswordField(
+        "API key",
+        validators=[DataRequired(message="Paste your W&B API key."), Length(max=300)],
+        description="From your W&B user settings → API keys. Stored encrypted; "
+        "never shown again (only its last 4 characters).",
+    )

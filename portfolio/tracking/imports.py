@@ -1,0 +1,118 @@
+"""Import runs trained with ``WANDB_MODE=offline``: an uploaded .zip, a folder or a .wandb file.
+
+The run file is read with wandb's own ``wandb leet inspect`` (see offline.py) and mapped
+onto the same snapshot shape as a synced run, under the provider "wandb-offline" with the
+reference ``entity/project/run_id`` from the file. Nothing of the upload is kept: the
+snapshot holds the data, and the unpacked file is deleted when the import ends. Importing
+the same run again replaces its snapshot (the learner trained further). Such links are
+never synced on a schedule.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import zipfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime
+from pathlib import Path
+from typing import BinaryIO
+
+from sqlmodel import Session, select
+
+from portfolio.auth.rules import ValidationError, check_length
+from portfolio.errors import Forbidden
+from portfolio.models import LinkKind, Project, RunLink, SyncState, User
+from portfolio.projects import access
+from portfolio.tracking import snapshots
+from portfolio.tracking.downsample import downsample_rows
+from portfolio.tracking.offline import OfflineImportError, find_run_file
+from portfolio.tracking.offline_zip import ZipLimits, open_uploaded_run
+from portfolio.tracking.provider import TrackingError, get_provider
+from portfolio.tracking.settings import OFFLINE_PROVIDER
+
+logger = logging.getLogger(__name__)
+
+Source = BinaryIO | str | os.PathLike[str]
+
+
+@contextmanager
+def run_file_of(source: Source, limits: ZipLimits) -> Iterator[Path]:
+    """Yield the run file of an upload, a .zip path, a run folder or a .wandb file."""
+    if not isinstance(source, str | os.PathLike):
+        with open_uploaded_run(source, limits) as run_file:
+            yield run_file
+        return
+    path = Path(source)
+    if path.is_file() and (path.suffix.lower() == ".zip" or zipfile.is_zipfile(path)):
+        with open_uploaded_run(path, limits) as run_file:
+            yield run_file
+        return
+    yield find_run_file(path)
+
+
+def import_offline(
+    session: Session,
+    project: Project,
+    actor: User | None,
+    source: Source,
+    label: str = "",
+    hidden: bool = False,
+    *,
+    now: datetime,
+    limits: ZipLimits | None = None,
+    timeout: float = 300.0,
+) -> RunLink:
+    """Read an offline run and store it as a snapshot of the project (caller commits).
+
+    ``actor`` None is an operator's command-line import. Errors are ``ValidationError``
+    with the reader's learner-readable message, and nothing is written.
+    """
+    if actor is not None and not access.can_edit(session, project, actor):
+        raise Forbidden("Only the project's members may import runs.")
+    label = check_length(label or "", field="label", label="Label", max_len=120, required=False)
+    provider = get_provider(OFFLINE_PROVIDER, timeout=timeout)
+    try:
+        with run_file_of(source, limits or ZipLimits()) as run_file:
+            run = provider.fetch_run(str(run_file))
+            series = downsample_rows(provider.iter_history(str(run_file)), run.history_keys or None)
+    except OfflineImportError as err:
+        logger.info("offline import refused: %s (%s)", err.message, err.detail)
+        raise ValidationError(err.message, field="archive") from None
+    except TrackingError as err:
+        raise ValidationError(err.message, field="archive") from None
+    if len(run.path) > 300:
+        raise ValidationError("That run's W&B project name is too long.", field="archive")
+    link = session.exec(
+        select(RunLink).where(
+            RunLink.project_id == project.id,
+            RunLink.provider == OFFLINE_PROVIDER,
+            RunLink.ref == run.path,
+        )
+    ).first()
+    if link is None:
+        link = RunLink(
+            project_id=project.id,
+            provider=OFFLINE_PROVIDER,
+            kind=LinkKind.run,
+            ref=run.path,
+            hidden=bool(hidden),
+            created_by_id=actor.id if actor is not None else None,
+            created_at=now,
+        )
+    if label:
+        link.label = label
+    link.sync_state = SyncState.synced
+    link.last_error = ""
+    link.failures = 0
+    link.last_synced_at = now
+    link.next_sync_at = now
+    session.add(link)
+    session.flush()
+    snapshots.replace_snapshot(session, link, run, series, now)
+    snapshots.bump(project, now)
+    session.add(project)
+    session.flush()
+    logger.info("project %s imported offline run %s", project.id, run.path)
+    return link

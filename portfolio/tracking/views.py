@@ -1,0 +1,292 @@
+"""Members manage a project's runs; learners save their W&B key (parse → service → render).
+
+Every action is a CSRF-protected POST. A refused action re-renders the management page
+with the reason next to the field (status 4xx, nothing saved); a done one redirects.
+"Sync now" only queues: the scheduler (in-process by default) picks the link up within a
+minute, and the page shows "queued", "syncing", "synced 2 minutes ago" or the error.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import (
+    Blueprint,
+    abort,
+    flash,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_login import current_user, login_required
+
+from portfolio.db import get_session
+from portfolio.errors import DomainError
+from portfolio.extensions import csrf
+from portfolio.forms import ActionForm, apply_error, safe_next
+from portfolio.models import Project, utcnow
+from portfolio.projects.loading import load_project
+from portfolio.templating import viewer_timezone
+from portfolio.tracking import credentials, imports, link, status
+from portfolio.tracking.forms import (
+    CredentialForm,
+    LinkEditForm,
+    OfflineUploadForm,
+    ProjectLinkForm,
+    RunLinkForm,
+)
+from portfolio.tracking.offline_zip import ZipLimits
+from portfolio.tracking.settings import TrackingSettings
+
+bp = Blueprint("tracking", __name__)
+ID = "int(max=2147483647)"
+EXPIRED = "This form expired or was not sent from this site. Reload the page and try again."
+
+
+def _manage_url(handle: str, slug: str) -> str:
+    return url_for("tracking.manage", handle=handle, slug=slug)
+
+
+def link_rows(project: Project) -> list[tuple[link.LinkRow, status.Status, int]]:
+    """Flatten a project's links for templates: (row, status, depth), children after parents."""
+    now, tz = utcnow(), viewer_timezone()
+    out: list[tuple[link.LinkRow, status.Status, int]] = []
+    for row in link.list_links(get_session(), project):
+        out.append((row, status.describe(row.link, now, tz), 0))
+        out += [(c, status.describe(c.link, now, tz), 1) for c in row.children]
+    return out
+
+
+@bp.app_context_processor
+def _helpers() -> dict[str, Any]:
+    return {"tracking_link_rows": link_rows}
+
+
+def _page(session, project: Project, *, status_code: int = 200, **forms: Any):
+    settings = TrackingSettings.current()
+    keys = credentials.list_credentials(session, current_user.id)
+    rows = link_rows(project)
+    html = render_template(
+        "tracking/manage.html",
+        project=project,
+        handle=request.view_args["handle"],  # type: ignore[index]
+        rows=rows,
+        edit_forms={
+            row.link.id: LinkEditForm(prefix=f"edit{row.link.id}", obj=row.link, formdata=None)
+            for row, _, _ in rows
+        },
+        run_form=forms.get("run_form") or RunLinkForm(prefix="run", formdata=None),
+        project_form=forms.get("project_form") or ProjectLinkForm(prefix="project", formdata=None),
+        upload_form=forms.get("upload_form") or OfflineUploadForm(prefix="upload", formdata=None),
+        has_any_key=bool(keys or settings.server_key),
+        upload_mb=settings.upload_max_bytes // (1024 * 1024),
+    )
+    return html, status_code
+
+
+@bp.get("/u/<handle>/<slug>/runs")
+@login_required
+def manage(handle: str, slug: str):
+    session, project, _ = load_project(handle, slug, edit=True)
+    return _page(session, project)
+
+
+@bp.post("/u/<handle>/<slug>/runs/link")
+@login_required
+def add_run(handle: str, slug: str):
+    session, project, _ = load_project(handle, slug, edit=True)
+    form = RunLinkForm(prefix="run")
+    if form.validate_on_submit():
+        try:
+            new = link.add_run_link(
+                session, project, current_user, form.ref.data, form.label.data,
+                form.hidden.data, now=utcnow(),
+            )  # fmt: skip
+        except DomainError as err:
+            session.rollback()
+            apply_error(form, err)
+        else:
+            session.commit()
+            flash(f"Linked {new.ref}. Its results arrive within a minute.", "success")
+            return redirect(_manage_url(handle, project.slug), 303)
+    return _page(session, project, run_form=form, status_code=422)
+
+
+@bp.post("/u/<handle>/<slug>/runs/follow")
+@login_required
+def add_project(handle: str, slug: str):
+    session, project, _ = load_project(handle, slug, edit=True)
+    form = ProjectLinkForm(prefix="project")
+    if form.validate_on_submit():
+        try:
+            new = link.add_project_filter(
+                session, project, current_user, form.ref.data, form.tags.data,
+                form.label.data, form.hidden.data, now=utcnow(),
+            )  # fmt: skip
+        except DomainError as err:
+            session.rollback()
+            apply_error(form, err)
+        else:
+            session.commit()
+            tags = new.tag_filter.replace(",", " or ")
+            which = f"runs tagged {tags}" if tags else "runs"
+            flash(f"Following the {which} of {new.ref}; they appear in a few minutes.", "success")
+            return redirect(_manage_url(handle, project.slug), 303)
+    return _page(session, project, project_form=form, status_code=422)
+
+
+@bp.post("/u/<handle>/<slug>/runs/upload")
+@csrf.exempt  # the form checks its token itself, after the bigger body limit is set
+@login_required
+def upload(handle: str, slug: str):
+    settings = TrackingSettings.current()
+    request.max_content_length = settings.upload_max_bytes + 1024 * 1024  # room for the form
+    session, project, _ = load_project(handle, slug, edit=True)
+    form = OfflineUploadForm(prefix="upload")
+    if not form.validate_on_submit():
+        if form.csrf_token.errors:
+            abort(400, EXPIRED)
+        return _page(session, project, upload_form=form, status_code=422)
+    limits = ZipLimits(max_zip_bytes=settings.upload_max_bytes)
+    try:
+        imported = imports.import_offline(
+            session, project, current_user, form.archive.data.stream, form.label.data,
+            form.hidden.data, now=utcnow(), limits=limits, timeout=120.0,
+        )  # fmt: skip
+    except DomainError as err:
+        session.rollback()
+        apply_error(form, err)
+        return _page(session, project, upload_form=form, status_code=422)
+    session.commit()
+    flash(f"Imported the offline run {imported.ref}.", "success")
+    return redirect(_manage_url(handle, project.slug), 303)
+
+
+def _load_link(handle: str, slug: str, link_id: int):
+    """Load a project the viewer may edit and one of its links, or abort (403/404)."""
+    session, project, _ = load_project(handle, slug, edit=True)
+    try:
+        return session, project, link.get_link(session, project, link_id)
+    except DomainError:
+        abort(404)
+
+
+def _action(handle: str, slug: str, link_id: int):
+    """Load a link for a button (a form with only a CSRF token)."""
+    if not ActionForm().validate_on_submit():
+        abort(400, EXPIRED)
+    return _load_link(handle, slug, link_id)
+
+
+def _back(handle: str, slug: str):
+    return redirect(safe_next(request.form.get("next"), _manage_url(handle, slug)), 303)
+
+
+@bp.post(f"/u/<handle>/<slug>/runs/<{ID}:link_id>/edit")
+@login_required
+def edit(handle: str, slug: str, link_id: int):
+    session, project, item = _load_link(handle, slug, link_id)
+    form = LinkEditForm(prefix=f"edit{link_id}")
+    if form.validate_on_submit():
+        try:
+            link.update_link(
+                session, item, label=form.label.data, hidden=form.hidden.data, now=utcnow()
+            )
+        except DomainError as err:
+            session.rollback()
+            apply_error(form, err)
+        else:
+            session.commit()
+            flash("Saved.", "success")
+            return _back(handle, project.slug)
+    if form.csrf_token.errors:
+        abort(400, EXPIRED)
+    errors = [e for f in form for e in f.errors] + list(form.form_errors)
+    flash(" ".join(errors) or "That could not be saved.", "error")
+    return _page(session, project, status_code=422)
+
+
+@bp.post(f"/u/<handle>/<slug>/runs/<{ID}:link_id>/sync")
+@login_required
+def sync_now(handle: str, slug: str, link_id: int):
+    session, project, item = _action(handle, slug, link_id)
+    try:
+        queued = link.request_sync(session, item, utcnow())
+    except DomainError as err:
+        session.rollback()
+        flash(err.message, "error")
+        return _page(session, project, status_code=422)
+    session.commit()
+    flash("Queued: the sync starts within a minute." if queued else "It is syncing now.", "info")
+    return _back(handle, project.slug)
+
+
+@bp.post(f"/u/<handle>/<slug>/runs/<{ID}:link_id>/unlink")
+@login_required
+def remove(handle: str, slug: str, link_id: int):
+    session, project, item = _action(handle, slug, link_id)
+    ref = item.ref
+    try:
+        link.unlink(session, project, item, now=utcnow())
+    except DomainError as err:
+        session.rollback()
+        flash(err.message, "error")
+        return _page(session, project, status_code=422)
+    session.commit()
+    flash(f"Unlinked {ref}; its results are gone from the page.", "success")
+    return _back(handle, project.slug)
+
+
+@bp.route("/settings/wandb", methods=["GET", "POST"])
+@login_required
+def settings_page():
+    session = get_session()
+    form = CredentialForm()
+    if form.validate_on_submit():
+        try:
+            saved, note = credentials.save_credential(
+                session,
+                current_user,
+                api_key=form.api_key.data,
+                base_url=form.base_url.data,
+                now=utcnow(),
+                settings=TrackingSettings.current(),
+            )
+        except DomainError as err:
+            session.rollback()
+            apply_error(form, err)
+        else:
+            session.commit()
+            flash(f"Saved your key ending in …{saved.last4} for {saved.base_url}.{note}", "success")
+            return redirect(url_for("tracking.settings_page"), 303)
+    form.api_key.data = ""  # never echo a key back, not even a rejected one
+    status_code = 422 if form.errors or form.form_errors else 200
+    response = make_response(
+        render_template(
+            "tracking/settings.html",
+            form=form,
+            saved=credentials.list_credentials(session, current_user.id),
+            server_key=bool(TrackingSettings.current().server_key),
+            server_url=TrackingSettings.current().base_url,
+        ),
+        status_code,
+    )
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.post(f"/settings/wandb/<{ID}:credential_id>/delete")
+@login_required
+def delete_key(credential_id: int):
+    if not ActionForm().validate_on_submit():
+        abort(400, EXPIRED)
+    session = get_session()
+    try:
+        gone = credentials.delete_credential(session, current_user, credential_id)
+    except DomainError:
+        abort(404)
+    session.commit()
+    flash(f"Deleted your key for {gone.base_url}.", "success")
+    return redirect(url_for("tracking.settings_page"), 303)

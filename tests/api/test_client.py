@@ -1,0 +1,166 @@
+"""The two-line helper against the real app served on 127.0.0.1.
+
+The end-to-end test runs a training script in a subprocess (wandb.init in offline mode,
+then the two added lines), as a learner would; the failure tests call the helper in
+process with a stand-in run, since they are about what it does when things go wrong.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import threading
+import warnings
+from collections.abc import Iterator
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+from sqlmodel import select
+from werkzeug.serving import make_server
+
+from portfolio.client import SeasonsWarning, link_run
+from portfolio.models import RunLink
+from portfolio.tracking.fakeserver import FakeRun, FakeWandb
+
+from .conftest import World
+
+SCRIPT = """
+import sys
+import wandb
+
+run = wandb.init(
+    mode="offline", dir=sys.argv[1], entity="maya", project="houses", id=sys.argv[2],
+    settings=wandb.Settings(console="off", x_disable_stats=True, x_disable_meta=True),
+)
+from portfolio.client import link_run
+returned = link_run(run, project="house-prices")
+run.log({"loss": 0.5})
+run.finish()
+print("RETURNED", returned)
+"""
+
+
+@pytest.fixture()
+def live_url(app) -> Iterator[str]:
+    """Serve the app on 127.0.0.1 in a thread, as `flask run` would."""
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    url = f"http://127.0.0.1:{server.server_port}"
+    app.config["BASE_URL"] = url
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield url
+    server.shutdown()
+    thread.join()
+    server.server_close()
+
+
+def run_script(tmp_path: Path, url: str, token: str, run_id: str) -> subprocess.CompletedProcess:
+    script = tmp_path / "train.py"
+    script.write_text(SCRIPT)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("WANDB_")}
+    env.update(
+        SEASONS_URL=url,
+        SEASONS_TOKEN=token,
+        WANDB_SILENT="true",
+        WANDB_ERROR_REPORTING="false",
+        WANDB_CACHE_DIR=str(tmp_path / "cache"),
+        WANDB_CONFIG_DIR=str(tmp_path / "config"),
+        WANDB_DATA_DIR=str(tmp_path / "data"),
+    )
+    return subprocess.run(
+        [sys.executable, "-W", "error::UserWarning", str(script), str(tmp_path), run_id],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=180,
+        check=False,
+    )
+
+
+def test_a_training_script_links_its_run(
+    tmp_path, session, world: World, fake_wandb: FakeWandb, live_url: str
+):
+    """wandb.init(offline) + two lines: the run is linked and the page is printed."""
+    fake_wandb.add_run(FakeRun(entity="maya", project="houses", run_id="clientrun1"))
+    done = run_script(tmp_path, live_url, world.tokens["write"], "clientrun1")
+    assert done.returncode == 0, done.stderr
+    page = f"{live_url}/u/maya/house-prices"
+    assert f"linked W&B run maya/houses/clientrun1 to “House prices”: {page}" in done.stdout
+    assert "draft" in done.stdout and f"RETURNED {page}" in done.stdout
+    refs = session.exec(select(RunLink.ref).where(RunLink.project_id == world.project.id)).all()
+    assert "maya/houses/clientrun1" in refs
+    # Resuming the script links nothing twice.
+    again = run_script(tmp_path, live_url, world.tokens["write"], "clientrun1")
+    assert again.returncode == 0 and f"RETURNED {page}" in again.stdout
+    assert len(session.exec(select(RunLink)).all()) == len(refs)
+
+
+RUN = SimpleNamespace(entity="maya", project="houses", id="run2")
+
+
+def test_linking_in_process(world: World, fake_wandb, live_url, capsys, monkeypatch):
+    """With the settings in the environment, link_run returns the page and prints it."""
+    monkeypatch.setenv("SEASONS_URL", live_url + "/")
+    monkeypatch.setenv("SEASONS_TOKEN", world.tokens["write"])
+    assert link_run(RUN, project="maya/house-prices") == f"{live_url}/u/maya/house-prices"
+    assert link_run(RUN, project=world.project.id, label="v2") is not None
+    assert "linked W&B run maya/houses/run2" in capsys.readouterr().out
+
+
+def closed_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.mark.parametrize(
+    ("run", "kwargs", "words"),
+    [
+        (RUN, {"url": f"http://127.0.0.1:{closed_port()}"}, "could not reach Seasons"),
+        (RUN, {"token": "revoked"}, "401: That token was revoked"),
+        (RUN, {"token": "read"}, "403: This token has no write scope"),
+        (RUN, {"project": "no-such-project"}, "none of your projects"),
+        (SimpleNamespace(entity="", project="houses", id="x1"), {}, "no entity"),
+        (object(), {}, "no entity"),
+        (SimpleNamespace(entity="maya", project="houses", id="gone"), {}, "does not exist"),
+    ],
+)
+def test_failures_warn_and_never_raise(world, fake_wandb, live_url, run, kwargs, words):
+    """Training goes on: every failure is a SeasonsWarning and a None."""
+    kwargs = dict(kwargs)
+    token = world.tokens[kwargs.pop("token", "write")]
+    options = {"url": live_url, "token": token, "project": "house-prices", **kwargs}
+    with pytest.warns(SeasonsWarning, match=words):
+        assert link_run(run, **options) is None
+
+
+def test_missing_settings_warn(monkeypatch):
+    monkeypatch.delenv("SEASONS_URL", raising=False)
+    monkeypatch.delenv("SEASONS_TOKEN", raising=False)
+    with pytest.warns(SeasonsWarning, match="SEASONS_URL"):
+        assert link_run(RUN, project="p") is None
+    with pytest.warns(SeasonsWarning, match="SEASONS_TOKEN"):
+        assert link_run(RUN, project="p", url="http://127.0.0.1:9") is None
+
+
+def test_a_silent_server_times_out_with_a_warning():
+    """A server that accepts but never answers costs `timeout` seconds, then a warning."""
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen()
+        url = f"http://127.0.0.1:{listener.getsockname()[1]}"
+        with pytest.warns(SeasonsWarning, match="could not reach"):
+            assert link_run(RUN, project="p", url=url, token="t", timeout=0.3) is None
+
+
+def test_warnings_as_errors_still_do_not_raise(capsys):
+    """Under -W error the message goes to stderr instead of stopping the script."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert (
+            link_run(RUN, project="p", url=f"http://127.0.0.1:{closed_port()}", token="t") is None
+        )
+    assert "could not reach Seasons" in capsys.readouterr().err
