@@ -6,7 +6,9 @@ import pytest
 from sqlmodel import select
 
 from portfolio import config, create_app
-from portfolio.models import User
+from portfolio.models import Comment, FeedbackRequest, Project, RunSnapshot, Update, User
+
+DEMO_MODELS = (User, Project, RunSnapshot, Comment, Update, FeedbackRequest)
 
 
 def test_secret_key_generated_once_and_kept(tmp_path):
@@ -102,11 +104,18 @@ def test_unhandled_error_is_a_500_page(app):
 
 
 def test_demo_loader_is_idempotent(runner, session):
+    """The demo trains real offline runs, imports them, and a second load adds nothing."""
     first = runner.invoke(args=["demo"])
     assert first.exit_code == 0, first.output
-    count = len(session.exec(select(User)).all())
+    counts = {m.__name__: len(session.exec(select(m)).all()) for m in DEMO_MODELS}
+    assert counts["User"] >= 4 and counts["Project"] == 5
+    assert counts["RunSnapshot"] == 8 and counts["Comment"] >= 3 and counts["Update"] == 2
+    assert counts["FeedbackRequest"] == 1
     second = runner.invoke(args=["demo"])
     assert second.exit_code == 0, second.output
     assert "0 people and 0 projects created" in second.output
     session.expire_all()
-    assert len(session.exec(select(User)).all()) == count >= 4
+    assert {m.__name__: len(session.exec(select(m)).all()) for m in DEMO_MODELS} == counts
+    maya = session.exec(select(User).where(User.handle == "maya-okafor")).one()
+    housing = session.exec(select(Project).where(Project.owner_id == maya.id)).all()
+    assert any(p.body_md and "/images/" in p.body_md for p in housing)
