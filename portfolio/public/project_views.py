@@ -61,8 +61,10 @@ def _cached(project, kind: str, build) -> Response:
                 cache.set(key, (response.mimetype, response.get_data()), timeout=3600)
     response.set_etag(etag)
     response.last_modified = project.updated_at
+    # Browsers and proxies revalidate every time (a cheap 304 with the ETag), so a
+    # new comment or sync shows on the very next request, not a minute later.
     response.cache_control.public = True
-    response.cache_control.max_age = 60
+    response.cache_control.no_cache = True
     return response
 
 
