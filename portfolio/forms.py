@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from urllib.parse import urlsplit
 
 from flask_wtf import FlaskForm
@@ -16,6 +17,22 @@ def apply_error(form: FlaskForm, err: DomainError) -> None:
         field.errors = [*field.errors, err.message]
     else:
         form.form_errors.append(err.message)
+
+
+def commit_or_show(session, form: FlaskForm, action: Callable[[], object]) -> bool:
+    """Run a service call for a valid form; commit it, or roll back and show its error.
+
+    The boundary rule of STYLE.md §3 in one place: the view commits once, and a
+    domain error leaves nothing written and a message on the form.
+    """
+    try:
+        action()
+    except DomainError as err:
+        session.rollback()
+        apply_error(form, err)
+        return False
+    session.commit()
+    return True
 
 
 def safe_next(target: str | None, default: str) -> str:

@@ -7,7 +7,7 @@ from flask_login import current_user, login_required
 
 from ..db import get_session
 from ..errors import DomainError
-from ..forms import ActionForm, apply_error
+from ..forms import ActionForm, apply_error, commit_or_show
 from ..models import utcnow
 from ..seasons import milestones
 from ..seasons import service as seasons
@@ -97,25 +97,11 @@ def edit(handle: str, slug: str):
 def add_milestone(handle: str, slug: str):
     session, project, season = _load(handle, slug, edit=True)
     form = MilestoneForm()
-    if form.validate_on_submit():
-        try:
-            milestones.add(
-                session,
-                project,
-                season,
-                title=form.title.data,
-                day=form.due_date.data,
-                at=form.due_time.data,
-                tz_name=current_user.timezone,
-                now=utcnow(),
-            )
-        except DomainError as err:
-            session.rollback()
-            apply_error(form, err)
-        else:
-            session.commit()
-            flash("Milestone added.", "success")
-            return redirect(project_url(project))
+    if form.validate_on_submit() and commit_or_show(
+        session, form, lambda: milestones.add(session, project, season, **_milestone_fields(form))
+    ):
+        flash("Milestone added.", "success")
+        return redirect(project_url(project))
     return _milestone_error(form)
 
 
@@ -128,26 +114,13 @@ def edit_milestone(handle: str, slug: str, milestone_id: int):
     form = MilestoneForm(
         data={"title": milestone.title, "due_date": local.date(), "due_time": local.time()}
     )
-    if form.validate_on_submit():
-        try:
-            milestones.update(
-                session,
-                project,
-                season,
-                milestone,
-                title=form.title.data,
-                day=form.due_date.data,
-                at=form.due_time.data,
-                tz_name=current_user.timezone,
-                now=utcnow(),
-            )
-        except DomainError as err:
-            session.rollback()
-            apply_error(form, err)
-        else:
-            session.commit()
-            flash("Milestone saved.", "success")
-            return redirect(project_url(project))
+    if form.validate_on_submit() and commit_or_show(
+        session,
+        form,
+        lambda: milestones.update(session, project, season, milestone, **_milestone_fields(form)),
+    ):
+        flash("Milestone saved.", "success")
+        return redirect(project_url(project))
     status = 422 if form.errors or form.form_errors else 200
     return render_template(
         "projects/milestone.html", form=form, project=project, milestone=milestone
@@ -238,6 +211,17 @@ def _milestone(session, project, milestone_id):
         return milestones.get(session, project, milestone_id)
     except DomainError:
         abort(404)
+
+
+def _milestone_fields(form: MilestoneForm) -> dict:
+    """The milestone form's values as the milestone service takes them."""
+    return {
+        "title": form.title.data,
+        "day": form.due_date.data,
+        "at": form.due_time.data,
+        "tz_name": current_user.timezone,
+        "now": utcnow(),
+    }
 
 
 def _milestone_error(form):
