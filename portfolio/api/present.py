@@ -5,7 +5,17 @@ from __future__ import annotations
 from flask import current_app, url_for
 from sqlmodel import Session
 
-from ..models import MemberStatus, Milestone, Notification, Project, Season, User, Visibility
+from ..models import (
+    MemberStatus,
+    Milestone,
+    Notification,
+    Project,
+    Season,
+    User,
+    Visibility,
+    utcnow,
+)
+from ..notify import inbox
 from ..projects import service as projects
 from . import schemas
 
@@ -65,12 +75,12 @@ def milestone(m: Milestone) -> schemas.MilestoneOut:
     )
 
 
-def notification(n: Notification) -> schemas.NotificationOut:
+def notification(n: Notification, reader: User) -> schemas.NotificationOut:
     return schemas.NotificationOut(
         id=n.id,
         kind=n.kind,
         title=n.title,
-        body=n.body,
+        body=inbox.body_of(n, reader.timezone, utcnow()),
         url=n.url,
         created_at=n.created_at,
         read_at=n.read_at,

@@ -62,6 +62,9 @@ class Delivery(SQLModel, table=True):
     subject: str = Field(max_length=300)
     text_body: str = Field(sa_column=Column(Text, nullable=False))
     html_body: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    # Empty: the subject and bodies above are the message. Otherwise the name of
+    # the renderer that writes them when the email is sent (e.g. "reminder").
+    template: str = Field(default="", max_length=32)
     dedupe_key: str | None = Field(default=None, max_length=200, unique=True)
     attempts: int = Field(default=0)
     next_attempt_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)

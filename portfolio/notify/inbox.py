@@ -9,6 +9,7 @@ from sqlmodel import Session, col
 
 from ..errors import NotFound
 from ..models import Notification
+from .reminder_mail import describe
 
 UNREAD_CAP = 99  # the bell shows "99+"; counting further buys nothing
 
@@ -36,6 +37,15 @@ def list_for(
         query = query.where(col(Notification.id) < before_id)
     query = query.order_by(col(Notification.id).desc()).limit(limit)
     return list(session.execute(query).scalars())
+
+
+def body_of(notification: Notification, tz_name: str, now: datetime) -> str:
+    """The text under a notification's title, as its reader should see it now.
+
+    Stored for most kinds; reminders are queued without one and say their
+    due time in the reader's zone and relative to now ("in 3 days").
+    """
+    return describe(notification, tz_name, now)
 
 
 def mark_read(session: Session, user_id: int, notification_id: int, *, now: datetime) -> None:

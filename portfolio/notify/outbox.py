@@ -13,7 +13,7 @@ permanent refusal, kept as failed for admins, who can queue them again.
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.utils import parseaddr
@@ -35,7 +35,8 @@ from .mail import (
     backoff_delay,
     build_message,
 )
-from .service import mode_for
+from .reminder_mail import REMINDER_TEMPLATE, render_delivery
+from .service import EmailContent, mode_for
 
 logger = logging.getLogger(__name__)
 
@@ -43,6 +44,11 @@ logger = logging.getLogger(__name__)
 # never expires under a live sender; a crashed sender's claims come back after it.
 LEASE = timedelta(minutes=15)
 BATCH_SIZE = 20
+
+# Deliveries queued without a body (Delivery.template) and what renders them
+# when sent: the content, or a reason the email is moot and is cancelled.
+Renderer = Callable[[Session, Delivery, Notification, datetime], EmailContent | str]
+RENDERERS: dict[str, Renderer] = {REMINDER_TEMPLATE: render_delivery}
 
 
 class Outcome(StrEnum):
@@ -132,6 +138,10 @@ def send_one(session: Session, delivery_id: int, *, mailer: Mailer, now: datetim
     if category and mode_for(session, delivery.user_id, category) != DeliveryMode.email:
         # Unsubscribed (or switched to in-app) after this was queued.
         return _finish(session, delivery, DeliveryStatus.cancelled, "email turned off by user")
+    if delivery.template:
+        moot = _render(session, delivery, notification, now)
+        if moot:
+            return _finish(session, delivery, DeliveryStatus.cancelled, moot)
     try:
         message = build_message(
             EmailMessageData(
@@ -158,6 +168,26 @@ def send_one(session: Session, delivery_id: int, *, mailer: Mailer, now: datetim
     delivery.sent_at = now
     delivery.last_error = ""
     return _finish(session, delivery, DeliveryStatus.sent, "")
+
+
+def _render(
+    session: Session, delivery: Delivery, notification: Notification | None, now: datetime
+) -> str:
+    """Write a send-time rendered email into the delivery; returns why it is moot, or "".
+
+    Rendered on every attempt, so a retry after an outage says what is true
+    then; the last rendering stays on the row for the admin's list.
+    """
+    renderer = RENDERERS.get(delivery.template)
+    if renderer is None or notification is None:
+        return f"nothing can render template {delivery.template!r}"
+    content = renderer(session, delivery, notification, now)
+    if isinstance(content, str):
+        return content
+    delivery.subject = " ".join(content.subject.split())[:300]
+    delivery.text_body = content.text
+    delivery.html_body = content.html
+    return ""
 
 
 def _failed_attempt(

@@ -1,29 +1,30 @@
 """What a reminder says: in-app title and body, and the email.
 
 Kept apart from the policy in reminders.py: this is presentation, that is
-which reminders are due. Times are formatted in the recipient's zone.
+which reminders are due. Everything here runs when a reminder is read or
+sent, not when it is queued: times are formatted in the recipient's zone
+and relative to that moment.
 """
 
 from __future__ import annotations
 
 from collections.abc import Collection
-from datetime import datetime
-from typing import TYPE_CHECKING
+from datetime import UTC, datetime
 
 from flask import current_app
+from sqlalchemy import select
 from sqlmodel import Session
 
-from ..models import DeliveryMode
+from ..models import Delivery, MemberStatus, Milestone, Notification, Project, ProjectMember, User
 from ..timeutil import format_local, relative
 from ..tracking.snapshots import headline_metrics as tracking_headlines
-from .service import Outgoing, footer_context, render_email
-
-if TYPE_CHECKING:
-    from .reminders import Candidate
+from .service import EmailContent, footer_context, render_email
 
 CATEGORY = "reminders"
+# Deliveries with this template are rendered by render_delivery() when sent.
+REMINDER_TEMPLATE = "reminder"
 
-# "{when}" is relative to the sweep ("in 6 days"): a milestone added three days
+# "{when}" is relative to the sending ("in 6 days"): a milestone added three days
 # before its due time gets its reminder at once, and it should not say "a week".
 SUBJECTS = {
     "7d": "“{milestone}” is due {when}",
@@ -31,6 +32,7 @@ SUBJECTS = {
     "due": "“{milestone}” is due now",
     "overdue": "“{milestone}” is overdue",
 }
+PAST_SUBJECT = "“{milestone}” was due {when}"
 
 
 def reminder_key(milestone_id: int, user_id: int, kind: str, due_at: datetime) -> str:
@@ -47,73 +49,90 @@ def headline_metrics(session: Session, project_ids: Collection[int]) -> dict[int
     return tracking_headlines(session, project_ids)
 
 
-class Times:
-    """Formatted due times, memoized for one sweep.
+def due_at_of(notification: Notification) -> datetime | None:
+    """The due time a reminder notification was written for (None for other kinds)."""
+    due_ts = (notification.payload or {}).get("due_ts")
+    if not notification.kind.startswith("reminder_") or not isinstance(due_ts, int):
+        return None
+    return datetime.fromtimestamp(due_ts, UTC)
 
-    Milestones seeded from a season plan share a few due instants per time
-    zone, and Babel's formatting is the slowest step of queueing a reminder.
+
+def is_past(kind: str, due_at: datetime, now: datetime) -> bool:
+    """Whether the reminder speaks of a deadline gone by ("was due …").
+
+    The "due" reminder fires at the deadline and keeps the present tense; a
+    week or day reminder that reaches its reader late (a mail outage) must
+    not claim the milestone is still ahead.
     """
-
-    def __init__(self, now: datetime) -> None:
-        self.now = now
-        self._local: dict[tuple[datetime, str], str] = {}
-        self._relative: dict[datetime, str] = {}
-
-    def local(self, instant: datetime, tz_name: str) -> str:
-        key = (instant, tz_name)
-        if key not in self._local:
-            self._local[key] = format_local(instant, tz_name)
-        return self._local[key]
-
-    def relative(self, instant: datetime) -> str:
-        if instant not in self._relative:
-            self._relative[instant] = relative(instant, self.now)
-        return self._relative[instant]
+    return kind == "overdue" or (kind != "due" and due_at <= now)
 
 
-def compose(cand: Candidate, kind: str, metric: str | None, times: Times) -> Outgoing:
-    """The notification and (if wanted) email of one reminder of `kind` ("7d" … "overdue")."""
-    base = current_app.config["BASE_URL"]
-    url = f"{base}/u/{cand.owner_handle}/{cand.project_slug}"
-    due_local = times.local(cand.due_at, cand.timezone)
-    when = times.relative(cand.due_at)
-    subject = SUBJECTS[kind].format(milestone=cand.milestone_title, when=when)
-    title = f"{subject} · {cand.project_title}"
-    if kind == "overdue":
-        body = f"It was due {due_local} ({when}). Mark it done or move it."
-    else:
-        body = f"Due {due_local} ({when})."
-    email = None
-    if cand.mode == DeliveryMode.email:
-        email = render_email(
-            "reminder",
-            subject,
-            name=cand.display_name,
-            kind=kind,
-            milestone=cand.milestone_title,
-            project=cand.project_title,
-            due_local=due_local,
-            when=when,
-            url=url,
-            metric=metric,
-            **footer_context(cand.user_id, CATEGORY),
+def describe(notification: Notification, tz_name: str, now: datetime) -> str:
+    """The in-app body of a reminder, rendered when read: due time in the reader's zone."""
+    due_at = due_at_of(notification)
+    if due_at is None:
+        return notification.body
+    kind = notification.kind.removeprefix("reminder_")
+    due_local, when = format_local(due_at, tz_name), relative(due_at, now)
+    if is_past(kind, due_at, now):
+        return f"It was due {due_local} ({when}). Mark it done or move it."
+    return f"Due {due_local} ({when})."
+
+
+def render_delivery(
+    session: Session, delivery: Delivery, notification: Notification, now: datetime
+) -> EmailContent | str:
+    """The email of a queued reminder, rendered as it is sent; or why it is moot.
+
+    Rendering here rather than at queue time keeps queueing set-based and
+    makes the email true when it arrives: "due in 2 days" on a retry after
+    an outage, today's headline metric, the recipient's current zone.
+    Returns a reason (str) when the milestone is done, moved or gone, or the
+    recipient has left the project: the caller cancels the email.
+    """
+    payload = notification.payload or {}
+    kind = str(payload.get("reminder", ""))
+    due_at = due_at_of(notification)
+    row = session.execute(
+        select(Milestone, Project, User.handle)
+        .join(Project, Project.id == Milestone.project_id)
+        .join(User, User.id == Project.owner_id)
+        .where(Milestone.id == payload.get("milestone_id"))
+    ).one_or_none()
+    if row is None or kind not in SUBJECTS or due_at is None:
+        return "milestone deleted"
+    milestone, project, owner_handle = row
+    if milestone.done_at is not None or int(milestone.due_at.timestamp()) != int(
+        due_at.timestamp()
+    ):
+        return "milestone done or moved"
+    member = session.execute(
+        select(ProjectMember.id).where(
+            ProjectMember.project_id == project.id,
+            ProjectMember.user_id == delivery.user_id,
+            ProjectMember.status == MemberStatus.accepted.value,
         )
-    return Outgoing(
-        user_id=cand.user_id,
-        to_address=cand.email,
-        mode=cand.mode,
-        kind=f"reminder_{kind}",
-        category=CATEGORY,
-        title=title,
-        body=body,
+    ).first()
+    recipient = session.get(User, delivery.user_id)
+    if member is None or recipient is None:
+        return "no longer a member of the project"
+    base = current_app.config["BASE_URL"]
+    url = f"{base}/u/{owner_handle}/{project.slug}"
+    when = relative(milestone.due_at, now)
+    past = is_past(kind, milestone.due_at, now)
+    subject = (PAST_SUBJECT if past and kind != "overdue" else SUBJECTS[kind]).format(
+        milestone=milestone.title, when=when
+    )
+    return render_email(
+        REMINDER_TEMPLATE,
+        subject,
+        name=recipient.display_name,
+        past=past,
+        milestone=milestone.title,
+        project=project.title,
+        due_local=format_local(milestone.due_at, recipient.timezone),
+        when=when,
         url=url,
-        email=email,
-        payload={
-            "milestone_id": cand.milestone_id,
-            "project_id": cand.project_id,
-            "reminder": kind,
-            "due_at": cand.due_at.isoformat(),
-            "due_ts": int(cand.due_at.timestamp()),
-        },
-        dedupe_key=reminder_key(cand.milestone_id, cand.user_id, kind, cand.due_at),
+        metric=headline_metrics(session, [project.id]).get(project.id),
+        **footer_context(recipient.id, CATEGORY),
     )

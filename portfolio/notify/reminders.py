@@ -9,28 +9,44 @@ Policy, per open milestone and per accepted project member:
 
 Only the *latest* kind whose time has come is sent. A kind is due while
 now lies between its own time and the next kind's; the overdue reminder
-stays due until STALE_AFTER past the due time. So a scheduler that was down over a reminder
-time sends it late rather than never, and one that was down for eight days
-sends the one reminder that still makes sense ("overdue"), not a backlog of
-four. Milestones more than STALE_AFTER past due get nothing: a newly
+stays due until STALE_AFTER past the due time. So a scheduler that was
+down over a reminder time sends it late rather than never, and one that was
+down for eight days sends the one reminder that still makes sense
+("overdue"), not a backlog of four. Milestones more than STALE_AFTER past due get nothing: a newly
 deployed server does not mail about last season.
 
-Each kind is one set-based query: a range scan of open milestones by
-due_at (index ix_milestones_due_open), joined to members and preferences,
-minus those whose dedupe key is already in notifications. The key
-(milestone, user, kind, due time) is UNIQUE, so a second scheduler's insert
-is a no-op, and moving a milestone (a new due time) re-arms its reminders.
+Each kind is written by two INSERT … SELECT statements and nothing else:
+the notifications (a range scan of open milestones by due_at, index
+ix_milestones_due_open, joined to members and preferences, minus those whose
+dedupe key is already in notifications) and then their pending emails. The
+key (milestone, user, kind, due time) is UNIQUE, so a second scheduler's
+insert is a no-op, and moving a milestone (a new due time) re-arms its
+reminders. What a reminder *says* — the due time in the reader's zone, "in 3
+days", the latest metric — is rendered when it is read or sent
+(reminder_mail.py), so it is true then, and queueing stays set-based.
 """
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import BigInteger, String, and_, cast, exists, func, or_, select, update
+from flask import current_app
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    String,
+    and_,
+    cast,
+    exists,
+    func,
+    literal,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col
 
@@ -46,8 +62,9 @@ from ..models import (
     ProjectMember,
     User,
 )
-from .reminder_mail import CATEGORY, Times, compose, headline_metrics, reminder_key
-from .service import write_notifications
+from ..models.types import UTCDateTime
+from .reminder_mail import CATEGORY, REMINDER_TEMPLATE, reminder_key
+from .service import insert_for
 
 logger = logging.getLogger(__name__)
 
@@ -83,27 +100,24 @@ def window(kind: ReminderKind, now: datetime) -> tuple[datetime, datetime]:
     return now - until, now - OFFSETS[kind]
 
 
-@dataclass(frozen=True, slots=True)
-class Candidate:
-    milestone_id: int
-    milestone_title: str
-    due_at: datetime
-    project_id: int
-    project_title: str
-    project_slug: str
-    owner_handle: str
-    user_id: int
-    email: str
-    display_name: str
-    timezone: str
-    mode: DeliveryMode
+# The stored in-app title, built in SQL. Due times and "in 3 days" are not
+# stored: the inbox and the email render them when they are read or sent, in
+# the reader's zone and relative to that moment (reminder_mail.py).
+PHRASES: dict[ReminderKind, str] = {
+    ReminderKind.week: "is due within a week",
+    ReminderKind.day: "is due within a day",
+    ReminderKind.due: "is due now",
+    ReminderKind.overdue: "is overdue",
+}
 
 
 def _epoch_sql(session: Session) -> Any:
     """Milestone.due_at as whole epoch seconds, truncated like int(dt.timestamp())."""
     if session.get_bind().dialect.name == "postgresql":
         return cast(func.floor(func.extract("epoch", Milestone.due_at)), BigInteger)
-    return cast(func.strftime("%s", Milestone.due_at), BigInteger)
+    # SQLite stores "YYYY-MM-DD HH:MM:SS.ffffff" and strftime would round .999999
+    # up to the next second; cut the fraction off first to truncate instead.
+    return cast(func.strftime("%s", func.substr(Milestone.due_at, 1, 19)), BigInteger)
 
 
 def _key_sql(session: Session, kind: ReminderKind, milestone_id: Any, user_id: Any) -> Any:
@@ -120,26 +134,63 @@ def _key_sql(session: Session, kind: ReminderKind, milestone_id: Any, user_id: A
     )
 
 
-def candidates(session: Session, kind: ReminderKind, now: datetime) -> list[Candidate]:
-    """Reminders of `kind` due at `now` and not yet queued: one query."""
+def _json_object(session: Session, **fields: Any) -> Any:
+    """A JSON object built by the database (json_build_object / json_object)."""
+    name = "json_build_object" if session.get_bind().dialect.name == "postgresql" else "json_object"
+    args = [part for key, value in fields.items() for part in (literal(key), value)]
+    return getattr(func, name)(*args, type_=JSON)
+
+
+def _preference_of(user_id: Any) -> Any:
+    """Join condition: the reminder preference of `user_id` (absent means email)."""
+    return and_(
+        NotificationPreference.user_id == user_id, NotificationPreference.category == CATEGORY
+    )
+
+
+def _due_select(session: Session, kind: ReminderKind, now: datetime) -> Any:
+    """The notification rows of every reminder of `kind` due at `now` and not yet queued.
+
+    One range scan of open milestones by due_at, joined to accepted members
+    and their preference, anti-joined against the dedupe keys already written.
+    Columns in NOTIFICATION_COLUMNS order.
+    """
     lo, hi = window(kind, now)
     member = aliased(User)
     owner = aliased(User)
+    text = String()
     key = _key_sql(session, kind, Milestone.id, member.id)
-    query = (
+    title = func.substr(
+        cast("“", text)
+        + func.substr(Milestone.title, 1, 120)
+        + f"” {PHRASES[kind]} · "
+        + Project.title,
+        1,
+        200,
+    )
+    url = func.substr(
+        cast(f"{current_app.config['BASE_URL']}/u/", text) + owner.handle + "/" + Project.slug,
+        1,
+        500,
+    )
+    payload = _json_object(
+        session,
+        milestone_id=Milestone.id,
+        project_id=Project.id,
+        reminder=literal(kind.value),
+        due_ts=_epoch_sql(session),
+        category=literal(CATEGORY),
+    )
+    return (
         select(
-            Milestone.id,
-            Milestone.title,
-            Milestone.due_at,
-            Project.id,
-            Project.title,
-            Project.slug,
-            owner.handle,
             member.id,
-            member.email,
-            member.display_name,
-            member.timezone,
-            NotificationPreference.mode,
+            literal(f"reminder_{kind.value}"),
+            title,
+            literal(""),
+            url,
+            payload,
+            key,
+            literal(now, UTCDateTime),
         )
         .select_from(Milestone)
         .join(Project, Project.id == Milestone.project_id)
@@ -152,13 +203,7 @@ def candidates(session: Session, kind: ReminderKind, now: datetime) -> list[Cand
             ),
         )
         .join(member, member.id == ProjectMember.user_id)
-        .outerjoin(
-            NotificationPreference,
-            and_(
-                NotificationPreference.user_id == member.id,
-                NotificationPreference.category == CATEGORY,
-            ),
-        )
+        .outerjoin(NotificationPreference, _preference_of(member.id))
         .where(
             col(Milestone.done_at).is_(None),
             Milestone.due_at > lo,
@@ -171,35 +216,109 @@ def candidates(session: Session, kind: ReminderKind, now: datetime) -> list[Cand
         )
         .order_by(Milestone.due_at, Milestone.id, member.id)
     )
-    return [
-        Candidate(*row[:11], mode=DeliveryMode(row[11] or DeliveryMode.email))
-        for row in session.execute(query)
-    ]
+
+
+NOTIFICATION_COLUMNS = (
+    "user_id",
+    "kind",
+    "title",
+    "body",
+    "url",
+    "payload",
+    "dedupe_key",
+    "created_at",
+)
+
+
+def _queue_kind(session: Session, kind: ReminderKind, now: datetime) -> int:
+    """Write the due reminders of one kind: two INSERT … SELECT statements.
+
+    The notifications (ON CONFLICT DO NOTHING: a second scheduler's rows
+    win or lose whole), then a pending email for each new one whose
+    recipient wants email. No row passes through Python, which is what lets
+    a week's backlog of thousands be queued in well under a second.
+    """
+    table = Notification.__table__  # type: ignore[attr-defined]
+    written = session.execute(
+        insert_for(session, table)
+        .from_select(NOTIFICATION_COLUMNS, _due_select(session, kind, now))
+        .on_conflict_do_nothing(index_elements=["dedupe_key"])
+        .returning(table.c.id)
+    )
+    ids = list(written.scalars())
+    if not ids:
+        return 0
+    session.execute(
+        insert_for(session, Delivery.__table__)  # type: ignore[attr-defined]
+        .from_select(DELIVERY_COLUMNS, _deliveries_select(kind, min(ids), max(ids), now))
+        .on_conflict_do_nothing(index_elements=["dedupe_key"])
+    )
+    return len(ids)
+
+
+DELIVERY_COLUMNS = (
+    "notification_id",
+    "user_id",
+    "channel",
+    "status",
+    "to_address",
+    "subject",
+    "text_body",
+    "html_body",
+    "template",
+    "dedupe_key",
+    "attempts",
+    "next_attempt_at",
+    "last_error",
+    "created_at",
+)
+
+
+def _deliveries_select(kind: ReminderKind, first_id: int, last_id: int, now: datetime) -> Any:
+    """A pending email per reminder notification in [first_id, last_id] whose user wants one.
+
+    The body is rendered when it is sent (template "reminder"). Another
+    scheduler's rows in the same id range are harmless: their email's
+    dedupe key is already taken, or will be, and the insert skips it.
+    """
+    return (
+        select(
+            Notification.id,
+            Notification.user_id,
+            literal("email"),
+            literal(DeliveryStatus.pending.value),
+            User.email,
+            Notification.title,
+            literal(""),
+            literal(""),
+            literal(REMINDER_TEMPLATE),
+            Notification.dedupe_key,
+            literal(0),
+            literal(now, UTCDateTime),
+            literal(""),
+            literal(now, UTCDateTime),
+        )
+        .join(User, User.id == Notification.user_id)
+        .outerjoin(NotificationPreference, _preference_of(Notification.user_id))
+        .where(
+            col(Notification.id).between(first_id, last_id),
+            Notification.kind == f"reminder_{kind.value}",
+            or_(
+                col(NotificationPreference.mode).is_(None),
+                NotificationPreference.mode == DeliveryMode.email.value,
+            ),
+        )
+    )
 
 
 def queue_due_reminders(session: Session, *, now: datetime) -> int:
-    """Queue every reminder that is due at `now` and not yet queued; returns how many."""
+    """Queue every reminder that is due at `now` and not yet queued; returns how many.
+
+    Flushes only; the caller commits, so a sweep is written whole or not at all.
+    """
+    session.flush()
     cancel_stale(session)
-    queued = 0
-    times = Times(now)
-    for kind in OFFSETS:
-        found = candidates(session, kind, now)
-        if not found:
-            continue
-        metrics = headline_metrics(session, {c.project_id for c in found})
-        items = []
-        for cand in found:
-            try:
-                items.append(compose(cand, kind.value, metrics.get(cand.project_id), times))
-            except Exception:
-                # One broken row (a template error, a bad address) must not hold up the rest.
-                logger.exception(
-                    "cannot render reminder %s for milestone %s, user %s",
-                    kind.value,
-                    cand.milestone_id,
-                    cand.user_id,
-                )
-        queued += len(write_notifications(session, items, now=now))
+    queued = sum(_queue_kind(session, kind, now) for kind in OFFSETS)
     if queued:
         logger.info("queued %d reminders", queued)
     return queued

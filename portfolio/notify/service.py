@@ -219,7 +219,7 @@ def write_notifications(session: Session, items: Sequence[Outgoing], *, now: dat
     if keyed:
         table = Notification.__table__  # type: ignore[attr-defined]
         stmt = (
-            _insert(session, table)
+            insert_for(session, table)
             .on_conflict_do_nothing(index_elements=["dedupe_key"])
             .returning(table.c.id, table.c.dedupe_key)
         )
@@ -239,13 +239,13 @@ def write_notifications(session: Session, items: Sequence[Outgoing], *, now: dat
     if deliveries:
         table = Delivery.__table__  # type: ignore[attr-defined]
         session.execute(
-            _insert(session, table).on_conflict_do_nothing(index_elements=["dedupe_key"]),
+            insert_for(session, table).on_conflict_do_nothing(index_elements=["dedupe_key"]),
             deliveries,
         )
     return [nid for nid, _ in written]
 
 
-def _insert(session: Session, table: Any) -> Any:
+def insert_for(session: Session, table: Any) -> Any:
     """INSERT with ON CONFLICT support: both dialects spell it the same way."""
     dialect = session.get_bind().dialect.name
     return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)

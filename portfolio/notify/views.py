@@ -53,8 +53,11 @@ def index():
         limit=PAGE_SIZE + 1,
     )
     more = len(items) > PAGE_SIZE
+    items = items[:PAGE_SIZE]
+    now = utcnow()
+    bodies = {n.id: inbox.body_of(n, current_user.timezone, now) for n in items}
     return render_template(
-        "notify/list.html", items=items[:PAGE_SIZE], more=more, form=ActionForm()
+        "notify/list.html", items=items, bodies=bodies, more=more, form=ActionForm()
     )
 
 

@@ -241,3 +241,17 @@ def app_ctx(app):
     """Services render templates and read BASE_URL: give them an app context."""
     with app.app_context():
         yield app
+
+
+@pytest.fixture
+def smtp_app(app, smtp_server):
+    """The app sending through the loopback SMTP server, three attempts at most."""
+    app.config.update(
+        SMTP_HOST=smtp_server.host,
+        SMTP_PORT=smtp_server.port,
+        SMTP_SECURITY="none",
+        SMTP_TIMEOUT=5.0,
+        MAIL_FROM="Seasons <noreply@seasons.example.com>",
+        MAIL_MAX_ATTEMPTS=3,
+    )
+    return app

@@ -17,20 +17,6 @@ from .builders import NOW
 pytestmark = pytest.mark.usefixtures("app_ctx")
 
 
-@pytest.fixture
-def smtp_app(app, smtp_server):
-    """The app sending through the loopback SMTP server, three attempts at most."""
-    app.config.update(
-        SMTP_HOST=smtp_server.host,
-        SMTP_PORT=smtp_server.port,
-        SMTP_SECURITY="none",
-        SMTP_TIMEOUT=5.0,
-        MAIL_FROM="Seasons <noreply@seasons.example.com>",
-        MAIL_MAX_ATTEMPTS=3,
-    )
-    return app
-
-
 def queue_one(session, user, **kw):
     """Queue one notification with an email, as any event would."""
     n = service.notify(

@@ -7,9 +7,17 @@ from datetime import timedelta
 import pytest
 from sqlmodel import Session, select
 
-from portfolio.models import Delivery, DeliveryMode, DeliveryStatus, Notification, Role
-from portfolio.notify import reminders, service
+from portfolio.models import (
+    Delivery,
+    DeliveryMode,
+    DeliveryStatus,
+    Notification,
+    ProjectMember,
+    Role,
+)
+from portfolio.notify import inbox, reminders, service
 from portfolio.notify.reminders import ReminderKind, queue_due_reminders
+from scheduler import jobs
 
 from .builders import NOW, make_milestone, make_project
 
@@ -180,7 +188,7 @@ def test_preferences_off_and_in_app_only(session, make_user) -> None:
     assert session.exec(select(Delivery)).all() == []
 
 
-def test_reminder_email_content(session, make_user, app) -> None:
+def test_reminder_email_content(smtp_app, smtp_server, session, make_user) -> None:
     """Project, milestone, due time in the recipient's zone, and a link to the project."""
     owner = make_user("ada", timezone="America/Los_Angeles")
     mentor = make_user("max", role=Role.mentor, timezone="Asia/Tokyo")
@@ -189,13 +197,114 @@ def test_reminder_email_content(session, make_user, app) -> None:
     session.commit()
     queue_due_reminders(session, now=NOW)
     session.commit()
-    mails = {d.user_id: d for d in session.exec(select(Delivery))}
-    ada, max_ = mails[owner.id], mails[mentor.id]
-    assert ada.subject == "“Baseline & eval” is due in 24 hours"
-    assert "Churn <model>" in ada.text_body
-    assert "Thu 11 Feb 2027, 04:00" in ada.text_body  # 12:00 UTC in Los Angeles
-    assert "Thu 11 Feb 2027, 21:00" in max_.text_body  # and in Tokyo
-    assert "http://127.0.0.1:5000/u/ada/churn-model" in ada.text_body
-    assert "Churn &lt;model&gt;" in ada.html_body and "<model>" not in ada.html_body
-    assert 'href="http://127.0.0.1:5000/u/ada/churn-model"' in ada.html_body
-    assert "/unsubscribe/" in ada.text_body
+    assert jobs.deliver_emails(smtp_app, now=NOW) == {"sent": 2}
+    mails = {m.rcpt_tos[0]: m.message for m in smtp_server.messages}
+    ada, max_ = mails["ada@example.com"], mails["max@example.com"]
+    assert ada["Subject"] == "“Baseline & eval” is due in 24 hours"
+    assert ada["X-Seasons-Kind"] == "reminder_1d"
+    text, html = ada.get_body(("plain",)).get_content(), ada.get_body(("html",)).get_content()
+    assert "Churn <model>" in text
+    assert "Thu 11 Feb 2027, 04:00" in text  # 12:00 UTC in Los Angeles
+    assert "Thu 11 Feb 2027, 21:00" in max_.get_body(("plain",)).get_content()  # and in Tokyo
+    assert "http://127.0.0.1:5000/u/ada/churn-model" in text
+    assert "Churn &lt;model&gt;" in html and "<model>" not in html
+    assert 'href="http://127.0.0.1:5000/u/ada/churn-model"' in html
+    assert "/unsubscribe/" in text
+    # What was sent stays on the row for the admins' list.
+    sent = {d.to_address: d for d in session.exec(select(Delivery))}
+    session.refresh(sent["ada@example.com"])
+    assert sent["ada@example.com"].subject == ada["Subject"]
+    assert "Thu 11 Feb 2027, 04:00" in sent["ada@example.com"].text_body
+
+
+def test_queued_reminders_carry_no_rendered_text(session, make_user) -> None:
+    """Queueing is set-based: the title is built in SQL, times are rendered later."""
+    owner = make_user("ada")
+    project = make_project(session, owner, title="Churn model")
+    make_milestone(session, project, NOW + timedelta(days=3), "Baseline")
+    session.commit()
+    queue_due_reminders(session, now=NOW)
+    session.commit()
+    [n] = session.exec(select(Notification)).all()
+    assert n.title == "“Baseline” is due within a week · Churn model"
+    assert n.url == "http://127.0.0.1:5000/u/ada/churn-model"
+    assert n.payload["category"] == "reminders" and n.payload["reminder"] == "7d"
+    [d] = session.exec(select(Delivery)).all()
+    assert (d.template, d.text_body, d.notification_id) == ("reminder", "", n.id)
+
+
+def test_in_app_reminder_text_is_rendered_for_the_reader_when_read(
+    session, make_user, login_as
+) -> None:
+    """The inbox says the due time in the reader's zone, relative to when it is read."""
+    owner = make_user("ada", timezone="Asia/Tokyo")
+    make_milestone(session, make_project(session, owner), NOW + timedelta(days=3))
+    session.commit()
+    queue_due_reminders(session, now=NOW)
+    session.commit()
+    [n] = session.exec(select(Notification)).all()
+    assert inbox.body_of(n, "Asia/Tokyo", NOW) == "Due Sat 13 Feb 2027, 21:00 JST (in 3 days)."
+    later = NOW + timedelta(days=4)
+    assert inbox.body_of(n, "UTC", later) == (
+        "It was due Sat 13 Feb 2027, 12:00 UTC (24 hours ago). Mark it done or move it."
+    )
+    page = login_as(owner).get("/notifications").get_data(as_text=True)
+    assert "Sat 13 Feb 2027, 21:00 JST" in page
+
+
+def test_a_late_email_says_what_is_true_when_it_is_sent(
+    smtp_app, smtp_server, session, make_user
+) -> None:
+    """A 1-day reminder stuck in an outage past the deadline says "was due", not "is due"."""
+    ada = make_user("ada")
+    make_milestone(session, make_project(session, ada), NOW + timedelta(hours=20))
+    session.commit()
+    queue_due_reminders(session, now=NOW)
+    session.commit()
+    smtp_server.stop()
+    assert jobs.deliver_emails(smtp_app, now=NOW) == {"unreachable": 1}
+    smtp_server.start()
+    assert jobs.deliver_emails(smtp_app, now=NOW + timedelta(days=1)) == {"sent": 1}
+    [mail] = smtp_server.messages
+    assert mail.message["Subject"] == "“Baseline” was due 4 hours ago"
+    assert "is not marked done yet" in mail.message.get_body(("plain",)).get_content()
+
+
+@pytest.mark.parametrize("change", ["done", "moved", "deleted", "left"])
+def test_emails_moot_by_send_time_are_cancelled_not_sent(
+    smtp_app, smtp_server, session, make_user, change
+) -> None:
+    """Done, moved, deleted, or the member left between queueing and sending: no email."""
+    ada, bob = make_user("ada"), make_user("bob")
+    project = make_project(session, ada, members=(bob,))
+    milestone = make_milestone(session, project, NOW + timedelta(hours=5))
+    session.commit()
+    queue_due_reminders(session, now=NOW)
+    session.commit()
+    if change == "done":
+        milestone.done_at = NOW
+    elif change == "moved":
+        milestone.due_at = NOW + timedelta(days=20)
+    if change == "deleted":
+        session.delete(milestone)
+    elif change == "left":
+        member = session.exec(select(ProjectMember).where(ProjectMember.user_id == bob.id)).one()
+        session.delete(member)
+    else:
+        session.add(milestone)
+    session.commit()
+    outcomes = jobs.deliver_emails(smtp_app, now=NOW)
+    if change == "left":
+        assert outcomes == {"sent": 1, "cancelled": 1}
+        assert [m.rcpt_tos for m in smtp_server.messages] == [["ada@example.com"]]
+    else:
+        assert outcomes == {"cancelled": 2}
+        assert smtp_server.messages == []
+    reasons = {d.last_error for d in session.exec(select(Delivery)) if d.status == "cancelled"}
+    expected = {
+        "done": "milestone done or moved",
+        "moved": "milestone done or moved",
+        "deleted": "milestone deleted",
+        "left": "no longer a member of the project",
+    }[change]
+    assert reasons == {expected}

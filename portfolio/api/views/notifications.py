@@ -32,7 +32,7 @@ def list_notifications(query: schemas.PageQuery) -> schemas.NotificationPage:
     page = rows[: query.limit]
     more = len(rows) > query.limit
     return schemas.NotificationPage(
-        items=[present.notification(n) for n in page],
+        items=[present.notification(n, user) for n in page],
         next_cursor=encode("b", page[-1].id) if more and page else None,
         unread_count=min(inbox.unread_count(session, user.id), inbox.UNREAD_CAP + 1),
     )
@@ -54,7 +54,7 @@ def read_notification(notification_id: int) -> schemas.NotificationOut:
     commit(session)
     notification = session.get(Notification, notification_id)
     assert notification is not None
-    return present.notification(notification)
+    return present.notification(notification, user)
 
 
 @operation(
