@@ -10,7 +10,16 @@ from .bundle import bundle_filename, bundle_version, vega_embed_bundle, write_bu
 from .cache import chart_cache_key
 from .model import STEP, ChartOptions, ChartSeries, clean_label, ema
 from .render import ChartRenderError, check_svg, render_png, render_svg, static_spec
-from .spec import OG, PAGE, VL_VERSION, ChartStyle, build_og_spec, build_spec
+from .spec import (
+    OG,
+    PAGE,
+    THUMB,
+    VL_VERSION,
+    ChartStyle,
+    build_og_spec,
+    build_spec,
+    build_thumb_spec,
+)
 from .table import TABLE_COLUMNS, DataTable, TableRow, data_table
 
 __all__ = [
@@ -18,6 +27,7 @@ __all__ = [
     "PAGE",
     "STEP",
     "TABLE_COLUMNS",
+    "THUMB",
     "VL_VERSION",
     "ChartOptions",
     "ChartRenderError",
@@ -27,6 +37,7 @@ __all__ = [
     "TableRow",
     "build_og_spec",
     "build_spec",
+    "build_thumb_spec",
     "bundle_filename",
     "bundle_version",
     "chart_cache_key",

@@ -51,6 +51,7 @@ class ChartStyle:
     fit: bool = False  # fit the whole image into width x height (Open Graph)
     max_legend: int | None = None  # past this many runs, leave the legend out
     padding: int = 8
+    axis_titles: bool = True  # a thumbnail has no room for "Step" and the metric name
 
 
 PAGE = ChartStyle()
@@ -64,6 +65,17 @@ OG = ChartStyle(  # 1200 x 630, the Open Graph image size
     fit=True,
     padding=36,
     max_legend=8,  # a preview card has no room for a long list
+)
+THUMB = ChartStyle(  # the small chart on a profile card
+    width=260,
+    height=72,
+    font_size=9,
+    title_size=9,
+    line_width=1.5,
+    fit=True,
+    padding=2,
+    max_legend=0,
+    axis_titles=False,
 )
 
 
@@ -99,13 +111,16 @@ def build_spec(
 
     x_title = x_axis_title(selected, options)
     # Few ticks read better, and each label costs a text measurement when rendering.
-    x_axis: dict[str, Any] = {"title": x_title, "tickCount": style.width // (7 * style.font_size)}
+    x_axis: dict[str, Any] = {
+        "title": x_title if style.axis_titles else None,
+        "tickCount": style.width // (7 * style.font_size),
+    }
     y_axis = {"tickCount": style.height // (4 * style.font_size)}
     if max((abs(v) for r in values for v in r["xs"]), default=0) >= 10_000:
         x_axis["format"] = "~s"  # 20k, 1.5M: steps get long
     x = {"field": "x", "type": "quantitative", "axis": x_axis, "scale": {"zero": False}}
     y_scale: dict[str, Any] = {"type": "log", "nice": False} if options.log_y else {"zero": False}
-    y_title = metrics[0] if len(metrics) == 1 else None
+    y_title = metrics[0] if len(metrics) == 1 and style.axis_titles else None
     columns = _legend_columns(runs, style)
     color = {
         "field": "run",
@@ -184,18 +199,32 @@ def build_spec(
     return spec
 
 
-def build_og_spec(title: str, series: Sequence[ChartSeries], options: ChartOptions) -> dict:
-    """Return a static 1200x630 spec of the headline (first) metric for Open Graph images."""
+def _headline_only(series: Sequence[ChartSeries], options: ChartOptions) -> ChartOptions:
+    """The options of a chart narrowed to its first (headline) metric."""
     selected = options.select(series)
-    headline = options.metrics[:1] or tuple(s.metric for s in selected[:1])
-    headline_options = ChartOptions(
-        metrics=headline,
+    return ChartOptions(
+        metrics=options.metrics[:1] or tuple(s.metric for s in selected[:1]),
         x_axis=options.x_axis,
         smoothing=options.smoothing,
         log_y=options.log_y,
         runs=options.runs,
     )
-    return build_spec(title, series, headline_options, style=OG, interactive=False)
+
+
+def build_og_spec(title: str, series: Sequence[ChartSeries], options: ChartOptions) -> dict:
+    """Return a static 1200x630 spec of the headline (first) metric for Open Graph images."""
+    headline = _headline_only(series, options)
+    return build_spec(title, series, headline, style=OG, interactive=False)
+
+
+def build_thumb_spec(series: Sequence[ChartSeries], options: ChartOptions) -> dict:
+    """Return a static 260x72 spec of the headline metric for profile cards.
+
+    No title, legend or axis titles: the card around it names the project
+    and the metric. The spec's description stays, as the SVG's <title>.
+    """
+    headline = _headline_only(series, options)
+    return build_spec("", series, headline, style=THUMB, interactive=False)
 
 
 def _data_values(

@@ -23,6 +23,7 @@ from ..charts import (
     DataTable,
     build_og_spec,
     build_spec,
+    build_thumb_spec,
     chart_cache_key,
     data_table,
     render_png,
@@ -150,16 +151,52 @@ def build_figures(
     return figures
 
 
-def og_png(
+def _first_chart(
     session: Session, project: Project, runs: list[tuple[RunLink, RunSnapshot]]
-) -> bytes | None:
-    """The project's first chart with its title, as a 1200×630 PNG; None without data."""
+) -> tuple[ChartOptions, list[ChartSeries]] | None:
+    """The options and series of the project's first chart (its headline); None without data."""
     keys = sorted({k for _, snap in runs for k in snap.summary})
     configs = project.charts or default_charts(keys, project.headline_metric)
     if not configs:
         return None
-    options = chart_options(configs[0], {link.id for link, _ in runs})
-    series = series_for(session, runs, options)
-    if not series:
+    try:
+        options = chart_options(configs[0], {link.id for link, _ in runs})
+    except (ValueError, TypeError):
         return None
+    series = series_for(session, runs, options)
+    return (options, series) if series else None
+
+
+def og_png(
+    session: Session, project: Project, runs: list[tuple[RunLink, RunSnapshot]]
+) -> bytes | None:
+    """The project's first chart with its title, as a 1200×630 PNG; None without data."""
+    chart = _first_chart(session, project, runs)
+    if chart is None:
+        return None
+    options, series = chart
     return render_png(build_og_spec(project.title, series, options))
+
+
+def thumbnail_svg(
+    session: Session, project: Project, runs: list[tuple[RunLink, RunSnapshot]]
+) -> str | None:
+    """A small SVG of the first chart's headline metric for profile cards, cached per data.
+
+    None when there is nothing to draw or drawing failed (the card shows no
+    chart then; a profile page never fails over one).
+    """
+    chart = _first_chart(session, project, runs)
+    if chart is None:
+        return None
+    options, series = chart
+    key = "thumb:" + chart_cache_key([snap.id for _, snap in runs], options, variant="thumb")
+    svg = cache.get(key)
+    if svg is None:
+        try:
+            svg = render_svg(build_thumb_spec(series, options))
+        except ChartRenderError:
+            logger.exception("thumbnail rendering failed on project %s", project.id)
+            return None
+        cache.set(key, svg)
+    return svg

@@ -28,7 +28,7 @@ from ..models import (
 )
 from ..seasons import health
 from .compare import Comparison, RunRow, compare
-from .figures import Figure, build_figures
+from .figures import Figure, build_figures, thumbnail_svg
 
 
 def visible_runs(
@@ -95,6 +95,11 @@ def headline_value(session: Session, project: Project) -> tuple[str, float | Non
     res = results(session, project, figures=False)
     best = res.comparison.best_key
     return project.headline_metric, res.comparison.headline_values.get(best) if best else None
+
+
+def thumbnail(session: Session, project: Project) -> str | None:
+    """The profile card's small headline chart (SVG markup, script-free), or None."""
+    return thumbnail_svg(session, project, visible_runs(session, project.id))
 
 
 @dataclass

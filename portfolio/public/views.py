@@ -60,6 +60,7 @@ def profile(handle: str):
         cards=cards,
         record=health.learner_record(session, user.id, now),
         headlines={c.project.id: service.headline_value(session, c.project) for c in cards},
+        thumbnails={c.project.id: service.thumbnail(session, c.project) for c in cards},
     )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 import xml.etree.ElementTree as ET
 
 from PIL import Image
@@ -111,6 +112,21 @@ def test_profile_feed_sitemap_robots(client, published):
     assert client.get("/u/nobody-at-all").status_code == 404
 
 
+def test_profile_cards_carry_a_thumbnail_chart_of_the_headline(client, published) -> None:
+    """Each card draws the headline metric of the visible runs as a small inline SVG."""
+    html = client.get("/u/maya").get_data(as_text=True)
+    [thumb] = re.findall(r'<div class="thumb-chart">(<svg.*?</svg>)</div>', html, re.S)
+    root = ET.fromstring(thumb)
+    assert root.tag == "{http://www.w3.org/2000/svg}svg"
+    assert int(float(root.get("width"))) <= 280
+    svg = "{http://www.w3.org/2000/svg}"
+    line_groups = [g for g in root.iter(svg + "g") if "mark-line" in g.get("class", "")]
+    assert sum(len(g.findall(svg + "path")) for g in line_groups) == 2  # hidden run left out
+    title = root.findtext(svg + "title") or ""
+    assert "val/acc" in title and "baseline" in title and "deeper" in title
+    assert "secret-experiment" not in html
+
+
 def test_untrusted_wandb_values_are_escaped(client, session, make_user, make_project, make_run):
     """Run names, config keys and metric names from W&B never reach the page as markup."""
     owner = make_user("eve")
@@ -135,6 +151,8 @@ def test_untrusted_wandb_values_are_escaped(client, session, make_user, make_pro
         series={project.headline_metric: [(0, 0.2), (1, 0.4)]},
     )
     html = client.get(f"/u/eve/{project.slug}").get_data(as_text=True)
+    html += client.get("/u/eve").get_data(as_text=True)  # the card's thumbnail chart too
+    assert 'class="thumb-chart"' in html
     for raw in (
         "<script>alert",
         "<img src=x",
