@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import update as sql_update
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from ..auth.rules import ValidationError
@@ -22,6 +23,8 @@ from ..models import Comment, CommentReport, Project, User
 from ..models.user import new_login_id
 from .rules import MAX_REASON_CHARS, is_moderator, require_active
 from .service import touch
+
+ALREADY_REPORTED = "You already reported this comment. Thank you; an admin will look at it."
 
 logger = logging.getLogger(__name__)
 
@@ -72,10 +75,13 @@ def report(
         )
     ).first()
     if exists is not None:
-        raise Conflict("You already reported this comment. Thank you; an admin will look at it.")
+        raise Conflict(ALREADY_REPORTED)
     item = CommentReport(comment_id=comment.id, reporter_id=actor.id, reason=reason, created_at=now)
-    session.add(item)
-    session.flush()
+    try:
+        with session.begin_nested():  # a concurrent duplicate fails alone, not the request
+            session.add(item)
+    except IntegrityError:
+        raise Conflict(ALREADY_REPORTED) from None
     return item
 
 

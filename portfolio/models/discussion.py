@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import JSON, Column, Index, String, Text
+from sqlalchemy import JSON, Column, Index, String, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from .types import UTCDateTime, utcnow
@@ -77,6 +77,8 @@ class FeedbackRequest(SQLModel, table=True):
 
 class CommentReport(SQLModel, table=True):
     __tablename__ = "comment_reports"
+    # One report per person per comment, even when a double click races itself.
+    __table_args__ = (UniqueConstraint("comment_id", "reporter_id"),)
 
     id: int | None = Field(default=None, primary_key=True)
     comment_id: int = Field(foreign_key="comments.id", index=True, ondelete="CASCADE")

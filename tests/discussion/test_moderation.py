@@ -141,3 +141,48 @@ def test_posting_is_rate_limited_per_account(world, app) -> None:
     assert [c.body_md for c in world.comments()] == ["one", "two"]
     # Another account is not affected.
     assert comment(world, world.client(world.maya), "mine").status_code == 303
+
+
+def test_a_report_racing_its_double_is_refused_cleanly(world, app) -> None:
+    """Two submits that both pass the "already reported?" check: one row, one clean 409.
+
+    The second submit's check is made to miss by committing the first
+    submit's row from another connection right after the check ran, as a
+    double click on two workers would.
+    """
+    from sqlalchemy import event
+    from sqlmodel import Session
+
+    from portfolio.discussion import moderation
+    from portfolio.errors import Conflict
+    from portfolio.models import Comment, User, utcnow
+
+    comment(world, world.client(world.pete), "Spam")
+    c = last_comment(world)
+    engine = app.extensions["engine"]
+    with Session(engine) as racer:
+        target, actor = racer.get(Comment, c.id), racer.get(User, world.sam.id)
+        fired = []
+
+        @event.listens_for(racer, "do_orm_execute")
+        def first_submit_lands(state):
+            if not (state.is_select and not fired and "comment_reports" in str(state.statement)):
+                return None
+            checked = state.invoke_statement().freeze()  # the check runs and finds nothing
+            fired.append(checked().first())
+            with Session(engine) as other:
+                other.add(CommentReport(comment_id=c.id, reporter_id=world.sam.id))
+                other.commit()
+            return checked()
+
+        try:
+            moderation.report(racer, comment=target, actor=actor, reason="spam", now=utcnow())
+        except Conflict as exc:
+            assert "already reported" in str(exc)
+        else:
+            raise AssertionError("the duplicate report was accepted")
+        assert fired == [None]  # the check passed: the constraint caught the double
+        racer.commit()  # the request goes on: its transaction is intact
+    world.session.expire_all()
+    rows = world.session.exec(select(CommentReport).where(CommentReport.comment_id == c.id))
+    assert len(rows.all()) == 1
