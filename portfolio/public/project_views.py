@@ -2,12 +2,13 @@
 
 Anonymous views of public and unlisted projects are cached per project
 version (bumped by any edit, sync, update or comment) and the hour, with an
-ETag, so a warm page costs one small query and no chart rendering.
+ETag (see page_cache). A warm request costs one small Core query and a cache
+read: no ORM session, no project loading and no chart rendering.
 """
 
 from __future__ import annotations
 
-import hashlib
+from collections.abc import Callable
 from pathlib import Path
 
 from flask import (
@@ -23,53 +24,55 @@ from flask_login import current_user
 
 from ..charts import bundle_filename, write_bundle
 from ..errors import NotFound
-from ..extensions import cache
+from ..extensions import cache, limiter
 from ..markdown import pygments_css
-from ..models import User, utcnow
+from ..models import Project, User, utcnow
 from ..projects import access, images
 from ..projects import service as projects
 from ..projects.loading import load_project
 from ..seasons import health, milestones
 from ..seasons.forms import CompleteForm, MilestoneForm
-from . import service
+from . import page_cache, service
 from .figures import og_png
 from .views import bp
 
+# Endpoints whose anonymous answers come from the page cache. None has a rate
+# limit, so the limiter's per-request work (resolving which limits apply, about
+# as costly as the cache read) is skipped for them, as it is for static files.
+# Adding a limit to one of these views means taking it out of this set.
+CACHED_ENDPOINTS = frozenset(
+    {"public.project", "public.chart_spec", "public.chart_svg", "public.og_image"}
+)
 
-def _etag(project, extra: str = "") -> str:
-    hour = utcnow().strftime("%Y%m%d%H")
-    raw = f"{project.id}:{project.version}:{hour}:{extra}"
-    return hashlib.sha1(raw.encode(), usedforsecurity=False).hexdigest()[:20]
+
+@limiter.request_filter
+def _no_limits_apply() -> bool:
+    return request.endpoint in CACHED_ENDPOINTS
 
 
-def _cached(project, kind: str, build) -> Response:
+def _warm(handle: str, slug: str, kind: str) -> Response | None:
+    """The cached response for an anonymous visitor, before anything is loaded.
+
+    None sends the view down the full path: a cache miss, a logged-in user,
+    or a URL the plain lookup does not serve (drafts, old slugs, 404s).
+    """
+    if current_user.is_authenticated:
+        return None
+    stamp = page_cache.public_stamp(handle, slug)
+    return page_cache.cached(stamp, kind) if stamp is not None else None
+
+
+def _cached(project: Project, kind: str, build: Callable[[], Response]) -> Response:
     """Serve anonymous requests from the cache with an ETag; others fresh."""
     if current_user.is_authenticated:
         return build()
-    etag = _etag(project, kind)
-    if request.if_none_match.contains(etag):
-        response = Response(status=304)
-    else:
-        key = f"page:{kind}:{etag}"
-        cached = cache.get(key)
-        if cached is not None:
-            # Bytes and a mimetype, not a pickled Response: cheap to load from any cache.
-            response = Response(cached[1], mimetype=cached[0])
-        else:
-            response = build()
-            if response.status_code == 200:
-                cache.set(key, (response.mimetype, response.get_data()), timeout=3600)
-    response.set_etag(etag)
-    response.last_modified = project.updated_at
-    # Browsers and proxies revalidate every time (a cheap 304 with the ETag), so a
-    # new comment or sync shows on the very next request, not a minute later.
-    response.cache_control.public = True
-    response.cache_control.no_cache = True
-    return response
+    return page_cache.serve(page_cache.PageStamp.of(project), kind, build)
 
 
 @bp.get("/u/<handle>/<slug>")
 def project(handle: str, slug: str):
+    if not request.args and (warm := _warm(handle, slug, "html")) is not None:
+        return warm
     session, proj, season = load_project(handle, slug)
 
     def build() -> Response:
@@ -109,6 +112,8 @@ def project(handle: str, slug: str):
 
 @bp.get("/u/<handle>/<slug>/charts/<int:index>.vl.json")
 def chart_spec(handle: str, slug: str, index: int):
+    if (warm := _warm(handle, slug, f"spec{index}")) is not None:
+        return warm
     session, proj, _ = load_project(handle, slug)
 
     def build() -> Response:
@@ -123,6 +128,8 @@ def chart_spec(handle: str, slug: str, index: int):
 
 @bp.get("/u/<handle>/<slug>/charts/<int:index>.svg")
 def chart_svg(handle: str, slug: str, index: int):
+    if (warm := _warm(handle, slug, f"svg{index}")) is not None:
+        return warm
     session, proj, _ = load_project(handle, slug)
 
     def build() -> Response:
@@ -138,6 +145,8 @@ def chart_svg(handle: str, slug: str, index: int):
 @bp.get("/u/<handle>/<slug>/og.png")
 def og_image(handle: str, slug: str):
     """The Open Graph preview: the headline chart with the project's title."""
+    if (warm := _warm(handle, slug, "og")) is not None:
+        return warm
     session, proj, _ = load_project(handle, slug)
 
     def build() -> Response:
