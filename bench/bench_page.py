@@ -6,11 +6,12 @@ the cache, then runs wrk with 16 connections for 15 s against the page and
 against the same HTML bytes as a static file from the same server. Targets:
 page throughput ≥ 0.5× static, p99 ≤ 100 ms. Needs `wrk` (Debian package).
 
-Usage: .venv/bin/python bench/bench_page.py
+Usage: .venv/bin/python bench/bench_page.py [--log-level INFO] [--redis-url redis://127.0.0.1:6379/15]
 """
 
 from __future__ import annotations
 
+import argparse
 import math
 import os
 import re
@@ -45,14 +46,16 @@ from portfolio.seasons import service as seasons  # noqa: E402
 STATIC_NAME = "bench-page.html"
 
 
-def build(instance: str) -> tuple[str, dict]:
+def build(instance: str, log_level: str, redis_url: str | None) -> tuple[str, dict]:
     env = {
         "DATABASE_URL": f"sqlite:///{instance}/bench.db",
         "INSTANCE_PATH": instance,
         "SECRET_KEY": secrets.token_urlsafe(40),
-        "LOG_LEVEL": "WARNING",
+        "LOG_LEVEL": log_level,
         "SCHEDULER_IN_WEB": "0",
     }
+    if redis_url:
+        env["REDIS_URL"] = redis_url
     app = create_app({k: v for k, v in env.items()})
     upgrade(app.extensions["engine"])
     now = datetime.now(UTC)
@@ -137,8 +140,14 @@ def wrk(url: str) -> dict:
 
 
 def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument(
+        "--log-level", default="WARNING", help="INFO adds the one-line JSON log per request"
+    )
+    parser.add_argument("--redis-url", help="share the page cache in Redis, as production does")
+    args = parser.parse_args()
     instance = tempfile.mkdtemp(prefix="seasons-bench-page-")
-    path, env = build(instance)
+    path, env = build(instance, args.log_level, args.redis_url)
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     server = subprocess.Popen(
