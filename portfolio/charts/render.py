@@ -28,6 +28,7 @@ _FORBIDDEN_ATTRIBUTES = frozenset({"href", "src", "style"})
 _TAG = re.compile(r'<(?:[^>"]|"[^"]*")*>')  # one start/end tag; quoted values may hold ">"
 _ID_ATTR = re.compile(r'(\sid=")([^"]*)"')
 _URL_REF = re.compile(r'(\s(?:clip-path|fill|stroke|mask|filter|marker-\w+)="url\(#)([^)"]*)\)')
+_MARKUP_ASIDE = re.compile(r"<[?!]")  # <?xml …?>, <!-- -->, <!DOCTYPE, <![CDATA[
 _IDS = re.compile(r'(?<=id=")[^"]*|(?<=url\(#)[^)]*')
 
 
@@ -103,6 +104,10 @@ def check_svg(svg: str) -> None:
     no `on*` or `style` attributes, no href/src anywhere (our charts link
     nowhere, so a javascript: URL has no place to hide).
     """
+    if _MARKUP_ASIDE.search(svg):
+        # ElementTree drops these silently, but an HTML parser reading the SVG
+        # inline ends "<?...>" at its first ">": a way out of the SVG.
+        raise ChartRenderError("unexpected comment, processing instruction or DTD in SVG")
     try:
         root = ET.fromstring(svg)
     except ET.ParseError as exc:

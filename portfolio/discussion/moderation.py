@@ -14,10 +14,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import update as sql_update
-from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from ..auth.rules import ValidationError
+from ..db import insert_for
 from ..errors import Conflict, DomainError, Forbidden, NotFound
 from ..models import Comment, CommentReport, Project, User
 from ..models.user import new_login_id
@@ -76,12 +76,25 @@ def report(
     ).first()
     if exists is not None:
         raise Conflict(ALREADY_REPORTED)
-    item = CommentReport(comment_id=comment.id, reporter_id=actor.id, reason=reason, created_at=now)
-    try:
-        with session.begin_nested():  # a concurrent duplicate fails alone, not the request
-            session.add(item)
-    except IntegrityError:
-        raise Conflict(ALREADY_REPORTED) from None
+    # ON CONFLICT DO NOTHING: a concurrent double submit that passed the check
+    # above writes nothing and gets the same answer, with the transaction intact.
+    table = CommentReport.__table__  # type: ignore[attr-defined]
+    new_id = session.execute(
+        insert_for(session, table)
+        .values(
+            comment_id=comment.id,
+            reporter_id=actor.id,
+            reason=reason,
+            created_at=now,
+            status="open",
+        )
+        .on_conflict_do_nothing(index_elements=["comment_id", "reporter_id"])
+        .returning(table.c.id)
+    ).scalar_one_or_none()
+    if new_id is None:
+        raise Conflict(ALREADY_REPORTED)
+    item = session.get(CommentReport, new_id)
+    assert item is not None
     return item
 
 

@@ -139,7 +139,13 @@ def send_one(session: Session, delivery_id: int, *, mailer: Mailer, now: datetim
         # Unsubscribed (or switched to in-app) after this was queued.
         return _finish(session, delivery, DeliveryStatus.cancelled, "email turned off by user")
     if delivery.template:
-        moot = _render(session, delivery, notification, now)
+        try:
+            moot = _render(session, delivery, notification, now)
+        except Exception as exc:  # a template or data bug: keep it visible, retry later
+            logger.exception("delivery %s cannot be rendered", delivery.id)
+            session.rollback()  # a failed query leaves the transaction unusable on PostgreSQL
+            error = f"cannot render the email: {exc!r}"
+            return _retry_or_fail(session, delivery, error, mailer=mailer, now=now) or Outcome.retry
         if moot:
             return _finish(session, delivery, DeliveryStatus.cancelled, moot)
     try:
@@ -193,9 +199,21 @@ def _render(
 def _failed_attempt(
     session: Session, delivery: Delivery, exc: TransportError, *, mailer: Mailer, now: datetime
 ) -> Outcome:
+    if not exc.temporary:
+        delivery.attempts += 1
+        logger.error("delivery %s failed for good: %s", delivery.id, exc)
+        return _finish(session, delivery, DeliveryStatus.failed, str(exc))
+    failed = _retry_or_fail(session, delivery, str(exc), mailer=mailer, now=now)
+    return failed or (Outcome.unreachable if exc.code is None else Outcome.retry)
+
+
+def _retry_or_fail(
+    session: Session, delivery: Delivery, error: str, *, mailer: Mailer, now: datetime
+) -> Outcome | None:
+    """Count a failed attempt: back off and return None, or fail for good once out of tries."""
     delivery.attempts += 1
-    error = str(exc)[:1000]
-    if not exc.temporary or delivery.attempts >= mailer.max_attempts:
+    error = error[:1000]
+    if delivery.attempts >= mailer.max_attempts:
         logger.error("delivery %s failed for good: %s", delivery.id, error)
         return _finish(session, delivery, DeliveryStatus.failed, error)
     delivery.next_attempt_at = now + backoff_delay(delivery.attempts)
@@ -209,7 +227,7 @@ def _failed_attempt(
         delivery.next_attempt_at.isoformat(),
         error,
     )
-    return Outcome.unreachable if exc.code is None else Outcome.retry
+    return None
 
 
 def _finish(session: Session, delivery: Delivery, status: DeliveryStatus, error: str) -> Outcome:

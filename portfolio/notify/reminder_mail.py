@@ -9,7 +9,7 @@ and relative to that moment.
 from __future__ import annotations
 
 from collections.abc import Collection
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from flask import current_app
 from sqlalchemy import select
@@ -33,6 +33,8 @@ SUBJECTS = {
     "overdue": "“{milestone}” is overdue",
 }
 PAST_SUBJECT = "“{milestone}” was due {when}"
+# How long after the deadline the "due" reminder may still say "is due now".
+DUE_GRACE = timedelta(hours=1)
 
 
 def reminder_key(milestone_id: int, user_id: int, kind: str, due_at: datetime) -> str:
@@ -60,22 +62,27 @@ def due_at_of(notification: Notification) -> datetime | None:
 def is_past(kind: str, due_at: datetime, now: datetime) -> bool:
     """Whether the reminder speaks of a deadline gone by ("was due …").
 
-    The "due" reminder fires at the deadline and keeps the present tense; a
-    week or day reminder that reaches its reader late (a mail outage) must
-    not claim the milestone is still ahead.
+    The "due" reminder fires at the deadline and keeps the present tense for
+    DUE_GRACE; a reminder that reaches its reader later than that (a mail
+    outage, a scheduler that was down) must not claim the deadline is ahead.
     """
-    return kind == "overdue" or (kind != "due" and due_at <= now)
+    if kind == "overdue":
+        return True
+    return due_at + (DUE_GRACE if kind == "due" else timedelta(0)) <= now
 
 
 def describe(notification: Notification, tz_name: str, now: datetime) -> str:
-    """The in-app body of a reminder, rendered when read: due time in the reader's zone."""
+    """The in-app body of a reminder, rendered when read: due time in the reader's zone.
+
+    Worded as history once the deadline has passed ("Was due …"), without a
+    call to action: the milestone may have been done or moved since.
+    """
     due_at = due_at_of(notification)
     if due_at is None:
         return notification.body
-    kind = notification.kind.removeprefix("reminder_")
     due_local, when = format_local(due_at, tz_name), relative(due_at, now)
-    if is_past(kind, due_at, now):
-        return f"It was due {due_local} ({when}). Mark it done or move it."
+    if due_at <= now:
+        return f"Was due {due_local} ({when})."
     return f"Due {due_local} ({when})."
 
 

@@ -50,6 +50,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col
 
+from ..db import insert_for
 from ..models import (
     Delivery,
     DeliveryMode,
@@ -64,7 +65,6 @@ from ..models import (
 )
 from ..models.types import UTCDateTime
 from .reminder_mail import CATEGORY, REMINDER_TEMPLATE, reminder_key
-from .service import insert_for
 
 logger = logging.getLogger(__name__)
 

@@ -18,9 +18,9 @@ from typing import Any
 
 from flask import current_app
 from sqlalchemy import select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session
 
+from ..db import insert_for
 from ..models import (
     Delivery,
     DeliveryMode,
@@ -243,12 +243,6 @@ def write_notifications(session: Session, items: Sequence[Outgoing], *, now: dat
             deliveries,
         )
     return [nid for nid, _ in written]
-
-
-def insert_for(session: Session, table: Any) -> Any:
-    """INSERT with ON CONFLICT support: both dialects spell it the same way."""
-    dialect = session.get_bind().dialect.name
-    return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
 
 
 def _notification_row(item: Outgoing, now: datetime) -> dict[str, Any]:

@@ -89,11 +89,8 @@ def _check_view(browser, demo_site: str, project: Project, width: int, js: bool)
             images = page.locator(".chart-view img")
             assert images.count() >= 1
             images.first.scroll_into_view_if_needed()
-            page.wait_for_function(
-                "[...document.querySelectorAll('.chart-view img')]"
-                ".every(i => i.loading === 'lazy' && !i.complete || i.naturalWidth > 0)"
-            )
-            assert images.first.evaluate("i => i.naturalWidth") > 0
+            first = images.first.element_handle()
+            page.wait_for_function("i => i.complete && i.naturalWidth > 0", arg=first)
         _no_sideways_scroll(page)
         shot(page, f"demo-project-{label}")
     finally:
