@@ -92,14 +92,14 @@ def headline_value(session: Session, project: Project) -> tuple[str, float | Non
     """The best visible run's headline metric, for cards, reminders and OG images."""
     if not project.headline_metric:
         return "", None
-    res = results(session, project, figures=False)
+    return _headline_of(project, results(session, project, figures=False))
+
+
+def _headline_of(project: Project, res: Results) -> tuple[str, float | None]:
+    if not project.headline_metric:
+        return "", None
     best = res.comparison.best_key
     return project.headline_metric, res.comparison.headline_values.get(best) if best else None
-
-
-def thumbnail(session: Session, project: Project) -> str | None:
-    """The profile card's small headline chart (SVG markup, script-free), or None."""
-    return thumbnail_svg(session, project, visible_runs(session, project.id))
 
 
 @dataclass
@@ -108,6 +108,8 @@ class ProfileCard:
     season: Season
     health: health.Health
     stats: health.ProjectStats
+    headline: tuple[str, float | None]  # (metric, best visible value)
+    thumbnail: str | None  # small SVG of the headline metric, script-free
 
 
 def public_projects(session: Session, user: User) -> list[tuple[Project, Season]]:
@@ -128,9 +130,22 @@ def public_projects(session: Session, user: User) -> list[tuple[Project, Season]
 
 
 def profile_cards(session: Session, user: User, now: datetime) -> list[ProfileCard]:
+    """One card per public project: health, headline metric and thumbnail chart."""
     projects = public_projects(session, user)
     states = health.health_of(session, [p.id for p, _ in projects], now)
-    return [ProfileCard(p, s, *states[p.id]) for p, s in projects]
+    cards = []
+    for project, season in projects:
+        res = results(session, project, figures=False)  # the visible runs, loaded once
+        cards.append(
+            ProfileCard(
+                project,
+                season,
+                *states[project.id],
+                headline=_headline_of(project, res),
+                thumbnail=thumbnail_svg(session, project, res.runs),
+            )
+        )
+    return cards
 
 
 def write_up(project: Project):

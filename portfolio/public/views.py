@@ -59,8 +59,6 @@ def profile(handle: str):
         bio=render_markdown(user.bio, id_prefix="bio-") if user.bio else None,
         cards=cards,
         record=health.learner_record(session, user.id, now),
-        headlines={c.project.id: service.headline_value(session, c.project) for c in cards},
-        thumbnails={c.project.id: service.thumbnail(session, c.project) for c in cards},
     )
 
 
