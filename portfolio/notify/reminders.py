@@ -233,10 +233,11 @@ NOTIFICATION_COLUMNS = (
 def _queue_kind(session: Session, kind: ReminderKind, now: datetime) -> int:
     """Write the due reminders of one kind: two INSERT … SELECT statements.
 
-    The notifications (ON CONFLICT DO NOTHING: a second scheduler's rows
-    win or lose whole), then a pending email for each new one whose
-    recipient wants email. No row passes through Python, which is what lets
-    a week's backlog of thousands be queued in well under a second.
+    The notifications (ON CONFLICT DO NOTHING: a row another scheduler wrote
+    first is skipped, and RETURNING lists only the rows written here), then a
+    pending email for each new one whose recipient wants email. No row passes
+    through Python, which is what lets a week's backlog of thousands be
+    queued in well under a second.
     """
     table = Notification.__table__  # type: ignore[attr-defined]
     written = session.execute(
