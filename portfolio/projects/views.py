@@ -69,25 +69,22 @@ def new():
 def edit(handle: str, slug: str):
     session, project, _season = _load(handle, slug, edit=True)
     form = ProjectEditForm(obj=project)
-    if form.validate_on_submit():
-        try:
-            service.update(
-                session,
-                project,
-                fields=service.ProjectFields(
-                    form.title.data, form.summary.data, form.problem_md.data, form.repo_url.data
-                ),
-                slug=form.slug.data,
-                visibility=form.visibility.data,
-                now=utcnow(),
-            )
-        except DomainError as err:
-            session.rollback()
-            apply_error(form, err)
-        else:
-            session.commit()
-            flash("Project saved.", "success")
-            return redirect(project_url(project))
+    if form.validate_on_submit() and commit_or_show(
+        session,
+        form,
+        lambda: service.update(
+            session,
+            project,
+            fields=service.ProjectFields(
+                form.title.data, form.summary.data, form.problem_md.data, form.repo_url.data
+            ),
+            slug=form.slug.data,
+            visibility=form.visibility.data,
+            now=utcnow(),
+        ),
+    ):
+        flash("Project saved.", "success")
+        return redirect(project_url(project))
     status = 422 if form.errors or form.form_errors else 200
     return render_template("projects/edit.html", form=form, project=project), status
 

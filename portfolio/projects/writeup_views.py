@@ -7,7 +7,7 @@ from flask_login import current_user, login_required
 
 from ..charts.model import STEP
 from ..errors import DomainError
-from ..forms import ActionForm, apply_error
+from ..forms import ActionForm, apply_error, commit_or_show
 from ..models import utcnow
 from ..public import service as public
 from . import images, writeup
@@ -39,23 +39,24 @@ def _page(session, project, *, form=None, image_form=None, chart_form=None, stat
 def write_up(handle: str, slug: str):
     session, project, _ = load_project(handle, slug, edit=True)
     form = WriteUpForm(obj=project) if request.method == "POST" else None
-    if form is not None and form.validate_on_submit():
-        try:
-            writeup.update_write_up(
+    if (
+        form is not None
+        and form.validate_on_submit()
+        and commit_or_show(
+            session,
+            form,
+            lambda: writeup.update_write_up(
                 session,
                 project,
                 body_md=form.body_md.data or "",
                 headline_metric=form.headline_metric.data or "",
                 headline_goal=form.headline_goal.data,
                 now=utcnow(),
-            )
-        except DomainError as err:
-            session.rollback()
-            apply_error(form, err)
-        else:
-            session.commit()
-            flash("Write-up saved.", "success")
-            return redirect(project_url(project))
+            ),
+        )
+    ):
+        flash("Write-up saved.", "success")
+        return redirect(project_url(project))
     failed = form is not None and (form.errors or form.form_errors)
     return _page(session, project, form=form, status=422 if failed else 200)
 

@@ -7,7 +7,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from ..admin.views import admin_required
 from ..db import get_session
 from ..errors import DomainError
-from ..forms import ActionForm, apply_error
+from ..forms import ActionForm, apply_error, commit_or_show
 from . import mentors, service
 from .forms import AssignMentorForm, CohortForm, PlanForm
 
@@ -62,16 +62,13 @@ def plan(slug: str):
     session = get_session()
     season = service.require(session, slug)
     form = PlanForm(data={"plan": service.plan_text(season)})
-    if form.validate_on_submit():
-        try:
-            service.set_plan(session, season, service.parse_plan_text(form.plan.data))
-        except DomainError as err:
-            session.rollback()
-            apply_error(form, err)
-        else:
-            session.commit()
-            flash("Plan saved. New projects in this season get it.", "success")
-            return redirect(url_for("seasons_admin.plan", slug=slug))
+    if form.validate_on_submit() and commit_or_show(
+        session,
+        form,
+        lambda: service.set_plan(session, season, service.parse_plan_text(form.plan.data)),
+    ):
+        flash("Plan saved. New projects in this season get it.", "success")
+        return redirect(url_for("seasons_admin.plan", slug=slug))
     status = 422 if form.errors or form.form_errors else 200
     return render_template("seasons/plan.html", season=season, form=form), status
 
