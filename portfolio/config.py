@@ -38,6 +38,14 @@ def _choice(value: str | None, allowed: set[str], name: str) -> str:
     return value
 
 
+def _storage_url(value: str | None) -> str:
+    """Refuse a storage setting we cannot use at start-up, not at the first upload."""
+    value = (value or "database").strip()
+    if value != "database" and not (value.startswith("s3://") and len(value) > len("s3://")):
+        raise ValueError(f"STORAGE_URL must be 'database' or s3://bucket/prefix; got {value!r}")
+    return value
+
+
 def normalize_database_url(url: str) -> str:
     """Use psycopg 3 for PostgreSQL URLs given in Heroku/libpq style."""
     for prefix in ("postgres://", "postgresql://"):
@@ -138,6 +146,19 @@ def from_env(instance_path: Path, environ: Mapping[str, str] | None = None) -> d
         # Also start the scheduler inside gunicorn workers (one per worker). Off: run
         # `python -m scheduler` as its own process, as production should.
         "SCHEDULER_IN_GUNICORN": _bool(_env(env, "SCHEDULER_IN_GUNICORN"), False),
+        # Where uploads live so every host reads them: "database" (default; kept in the
+        # stored_objects table and in export-data) or s3://bucket/prefix for an
+        # S3-compatible object store (AWS S3, MinIO, …) reached with the S3_* settings.
+        "STORAGE_URL": _storage_url(_env(env, "STORAGE_URL", "database")),
+        # The object store's API address (unset: AWS S3), e.g. http://minio.internal:9000.
+        "S3_ENDPOINT_URL": _env(env, "S3_ENDPOINT_URL"),
+        # Region of the bucket (unset: boto3's default, us-east-1 for AWS).
+        "S3_REGION": _env(env, "S3_REGION"),
+        # Credentials (unset: boto3's usual chain: AWS_* variables, instance role, …).
+        "S3_ACCESS_KEY_ID": _env(env, "S3_ACCESS_KEY_ID"),
+        "S3_SECRET_ACCESS_KEY": _env(env, "S3_SECRET_ACCESS_KEY"),
+        # Seconds to connect or read before an upload is refused as "store unreachable".
+        "S3_TIMEOUT": float(_env(env, "S3_TIMEOUT", "5") or 5),
         # Largest image upload for write-ups (bytes).
         "IMAGE_MAX_BYTES": int(_env(env, "IMAGE_MAX_BYTES", str(5 * 1024 * 1024)) or 0),
         # Largest request body accepted (bytes); uploads have their own, smaller limits.

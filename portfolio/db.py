@@ -14,7 +14,7 @@ from typing import Any
 from flask import Flask, current_app, g
 from sqlalchemy import event
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 from sqlmodel import Session, create_engine
 
 
@@ -71,7 +71,7 @@ def session_scope(engine: Engine | None = None) -> Iterator[Session]:
         session.close()
 
 
-def insert_for(session: Session, table: Any) -> Any:
-    """An INSERT with ON CONFLICT support for the session's dialect (spelled alike in both)."""
-    dialect = session.get_bind().dialect.name
+def insert_for(bind: Session | Connection, table: Any) -> Any:
+    """An INSERT with ON CONFLICT support for the bind's dialect (spelled alike in both)."""
+    dialect = (bind.get_bind() if isinstance(bind, Session) else bind).dialect.name
     return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)

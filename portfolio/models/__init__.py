@@ -27,6 +27,7 @@ from .project import (
     Visibility,
 )
 from .season import Enrollment, MentorAssignment, Season, SeasonKind
+from .storage import StoredBlob
 from .tracking import LinkKind, MetricSeries, RunLink, RunSnapshot, SyncState, TrackingCredential
 from .types import UTCDateTime, utcnow
 from .user import Role, User
@@ -62,6 +63,7 @@ __all__ = [
     "Role",
     "Season",
     "SeasonKind",
+    "StoredBlob",
     "UTCDateTime",
     "User",
     "Visibility",
