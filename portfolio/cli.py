@@ -106,6 +106,22 @@ def register_commands(app: Flask) -> None:
             raise click.ClickException(f"Import failed, nothing was written: {err}") from err
         click.echo(f"Imported {sum(counts.values())} rows into {len(counts)} tables.")
 
+    @app.cli.command("migrate-uploads")
+    def migrate_uploads_command() -> None:
+        """Move figures from instance/uploads into the storage backend (safe to run again)."""
+        from .projects.migrate_uploads import migrate_uploads
+        from .storage import StorageError, get_storage
+
+        folder = Path(app.instance_path) / "uploads"
+        with session_scope() as session:
+            try:
+                result = migrate_uploads(session, get_storage(app), folder)
+            except StorageError as err:
+                raise click.ClickException(
+                    f"{err.message} Figures moved so far stay moved; run the command again."
+                ) from err
+        click.echo(f"{folder}: {result.summary()}")
+
     from .tracking.commands import dev_wandb_command, import_offline_command
 
     app.cli.add_command(import_offline_command)

@@ -9,6 +9,8 @@ from sqlalchemy import select
 from portfolio.backup import UNUSABLE_HASH, BackupError, export_data, import_data
 from portfolio.migrate import upgrade
 from portfolio.models import TrackingCredential, User
+from portfolio.storage import get_storage
+from portfolio.storage.database import DatabaseStorage
 from tests.conftest import login
 
 
@@ -18,7 +20,7 @@ def _dump(engine):
 
 
 def test_round_trip_every_table(app, session, published, fresh_engine, runner, tmp_path):
-    """export-data then import-data into an empty database gives back every row."""
+    """export-data then import-data into an empty database gives back every row and upload."""
     maya, _ = published
     session.add(
         TrackingCredential(
@@ -29,6 +31,8 @@ def test_round_trip_every_table(app, session, published, fresh_engine, runner, t
         )
     )
     session.commit()
+    blob = bytes(range(256))  # NUL and non-UTF-8 bytes: base64 in the JSON
+    get_storage(app).put("images/fig.png", blob, "image/png")
     out = tmp_path / "backup.json"
     result = runner.invoke(args=["export-data", str(out), "--include-secrets"])
     assert result.exit_code == 0, result.output
@@ -36,6 +40,8 @@ def test_round_trip_every_table(app, session, published, fresh_engine, runner, t
     with fresh_engine.begin() as conn:
         counts = import_data(conn, json.loads(out.read_text()))
     assert counts["users"] == 1 and counts["run_snapshots"] == 3
+    assert counts["stored_objects"] == 1
+    assert DatabaseStorage(fresh_engine).get("images/fig.png").data == blob
     original = _dump(app.extensions["engine"])
     restored = _dump(fresh_engine)
     assert restored["tables"] == original["tables"]

@@ -110,14 +110,14 @@ class Milestone(SQLModel, table=True):
 
 
 class ProjectImage(SQLModel, table=True):
-    """An uploaded figure for a write-up, re-encoded and stored in the instance folder."""
+    """An uploaded figure for a write-up, re-encoded; its bytes are in the storage backend."""
 
     __tablename__ = "project_images"
 
     id: int | None = Field(default=None, primary_key=True)
     project_id: int = Field(foreign_key="projects.id", index=True, ondelete="CASCADE")
     uploaded_by_id: int | None = Field(default=None, foreign_key="users.id", ondelete="SET NULL")
-    # Random name on disk and in the URL, with the extension of the stored format.
+    # Random name in storage and in the URL, with the extension of the stored format.
     filename: str = Field(max_length=64, unique=True)
     content_type: str = Field(max_length=32)
     alt: str = Field(default="", max_length=200)

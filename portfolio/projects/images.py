@@ -1,16 +1,20 @@
-"""Figures for write-ups: checked by content, re-encoded, stored in the instance folder.
+"""Figures for write-ups: checked by content, re-encoded, kept in the storage backend.
 
 Re-encoding with Pillow drops metadata and anything that is not pixels, so a
 file that merely claims to be an image (or is an SVG with scripts) never gets
-served. Only PNG, JPEG, WebP and GIF are accepted.
+served. Only PNG, JPEG, WebP and GIF are accepted. The bytes go to
+``get_storage()`` (the database or an object store) under ``images/<filename>``,
+so every web host serves every figure.
 """
 
 from __future__ import annotations
 
 import io
+import logging
 import secrets
 import warnings
-from pathlib import Path
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import BinaryIO
 
 from flask import current_app
@@ -20,6 +24,7 @@ from sqlmodel import Session, select
 from ..auth.rules import ValidationError, check_length
 from ..errors import NotFound
 from ..models import Project, ProjectImage, User
+from ..storage import StoredObject, get_storage
 
 FORMATS = {
     "PNG": ("png", "image/png"),
@@ -27,14 +32,13 @@ FORMATS = {
     "WEBP": ("webp", "image/webp"),
     "GIF": ("gif", "image/gif"),
 }
+logger = logging.getLogger(__name__)
 MAX_PIXELS = 40_000_000
 MAX_IMAGES_PER_PROJECT = 50
 
 
-def upload_dir() -> Path:
-    path = Path(current_app.instance_path) / "uploads"
-    path.mkdir(parents=True, exist_ok=True)
-    return path
+def storage_key(filename: str) -> str:
+    return f"images/{filename}"
 
 
 def _read_limited(stream: BinaryIO, limit: int) -> bytes:
@@ -104,22 +108,44 @@ def save_image(
     encoded, fmt, width, height = _reencode(data)
     ext, content_type = FORMATS[fmt]
     filename = f"{secrets.token_urlsafe(12)}.{ext}"
-    image = ProjectImage(
-        project_id=project.id,
-        uploaded_by_id=uploader.id,
-        filename=filename,
-        content_type=content_type,
-        alt=alt,
-        width=width,
-        height=height,
-        size=len(encoded),
-    )
-    session.add(image)
-    session.flush()
-    (upload_dir() / filename).write_bytes(encoded)
-    project.version += 1
-    session.add(project)
+    # The object first, then the row: a row never points at a missing object.
+    get_storage().put(storage_key(filename), encoded, content_type, session=session)
+    with discard_on_failure(session, filename):
+        image = ProjectImage(
+            project_id=project.id,
+            uploaded_by_id=uploader.id,
+            filename=filename,
+            content_type=content_type,
+            alt=alt,
+            width=width,
+            height=height,
+            size=len(encoded),
+        )
+        session.add(image)
+        project.version += 1
+        session.add(project)
+        session.flush()
     return image
+
+
+@contextmanager
+def discard_on_failure(session: Session, filename: str) -> Iterator[None]:
+    """Roll back and delete a just-stored figure when the block (a flush or the commit) fails.
+
+    The database backend's object goes with the rollback; an object store would
+    otherwise keep an orphan nobody links to. If that delete fails too, the
+    orphan stays (a random name nothing points at) and the error raised is the
+    block's.
+    """
+    try:
+        yield
+    except BaseException:
+        session.rollback()
+        try:
+            get_storage().delete(storage_key(filename), session=session)
+        except Exception:
+            logger.warning("could not remove the orphan figure %s", filename, exc_info=True)
+        raise
 
 
 def list_images(session: Session, project_id: int) -> list[ProjectImage]:
@@ -143,9 +169,15 @@ def get_image(session: Session, project: Project, filename: str) -> ProjectImage
     return image
 
 
+def read_image(session: Session, image: ProjectImage) -> StoredObject:
+    """Return a figure's bytes from the storage backend."""
+    return get_storage().get(storage_key(image.filename), session=session)
+
+
 def delete_image(session: Session, project: Project, image: ProjectImage) -> None:
+    """Delete the figure and its stored bytes; an unreachable store refuses the delete."""
+    get_storage().delete(storage_key(image.filename), session=session)
     session.delete(image)
     project.version += 1
     session.add(project)
     session.flush()
-    (upload_dir() / image.filename).unlink(missing_ok=True)

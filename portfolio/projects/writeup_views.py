@@ -6,10 +6,11 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
 from ..charts.model import STEP
-from ..errors import DomainError
+from ..errors import DomainError, NotFound
 from ..forms import ActionForm, apply_error, commit_or_show
 from ..models import utcnow
 from ..public import service as public
+from ..storage import StorageUnavailable
 from . import images, writeup
 from .forms import ChartForm, ImageForm, WriteUpForm
 from .loading import load_project, project_url
@@ -66,6 +67,7 @@ def write_up(handle: str, slug: str):
 def upload_image(handle: str, slug: str):
     session, project, _ = load_project(handle, slug, edit=True)
     form = ImageForm()
+    status = 422
     if form.validate_on_submit():
         try:
             image = images.save_image(
@@ -78,14 +80,17 @@ def upload_image(handle: str, slug: str):
         except DomainError as err:
             session.rollback()
             apply_error(form, err)
+            if isinstance(err, StorageUnavailable):
+                status = err.status  # our outage, not bad input: the form says so
         else:
-            session.commit()
+            with images.discard_on_failure(session, image.filename):
+                session.commit()
             flash(
                 f"Uploaded. Paste ![{image.alt}]({_image_url(project, image)}) into your write-up.",
                 "success",
             )
             return redirect(url_for("projects.write_up", handle=handle, slug=project.slug))
-    return _page(session, project, image_form=form, status=422)
+    return _page(session, project, image_form=form, status=status)
 
 
 @bp.post("/u/<handle>/<slug>/images/<filename>/delete")
@@ -95,9 +100,11 @@ def delete_image(handle: str, slug: str, filename: str):
     if not ActionForm().validate_on_submit():
         abort(400)
     try:
-        images.delete_image(session, project, images.get_image(session, project, filename))
-    except DomainError:
+        image = images.get_image(session, project, filename)
+    except NotFound:
         abort(404)
+    # An unreachable store raises StorageUnavailable: a 503 page that says so, nothing deleted.
+    images.delete_image(session, project, image)
     session.commit()
     flash("Image deleted.", "success")
     return redirect(url_for("projects.write_up", handle=handle, slug=project.slug))

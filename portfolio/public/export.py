@@ -17,7 +17,8 @@ from flask import Flask
 from ..auth import service as accounts
 from ..db import session_scope
 from ..models import User
-from ..projects.images import list_images, upload_dir
+from ..projects.images import list_images, read_image
+from ..storage import StorageError
 from .service import public_projects
 
 _LINK = re.compile(r'(href|src)="(/[^"]*)"')
@@ -61,6 +62,14 @@ def _write_page(html: str, target: Path, rewrite, live_url: str) -> None:
     target.write_text(_LINK.sub(rewrite, html), encoding="utf-8")
 
 
+def _figures(session, project_id: int) -> list[tuple[str, bytes]]:
+    """Read a project's figures from the storage backend: (filename, bytes) pairs."""
+    try:
+        return [(i.filename, read_image(session, i).data) for i in list_images(session, project_id)]
+    except StorageError as err:
+        raise ExportError(f"Could not read an uploaded figure: {err.message}") from err
+
+
 def export_site(app: Flask, out_dir: Path, handle: str) -> list[Path]:
     """Write the profile, each public project, their figures and the CSS; return the pages."""
     with app.app_context(), session_scope() as session:
@@ -69,9 +78,8 @@ def export_site(app: Flask, out_dir: Path, handle: str) -> list[Path]:
             raise ExportError(f"There is no user @{handle}.")
         found = public_projects(session, user)
         projects = [(p.slug, p.id) for p, _ in found]
-        image_files = {p.slug: [i.filename for i in list_images(session, p.id)] for p, _ in found}
+        image_files = {p.slug: _figures(session, p.id) for p, _ in found}
         owners = {p.slug: session.get(User, p.owner_id).handle for p, _ in found}
-        uploads = upload_dir()
     slugs = {slug for slug, _ in projects}
     base_url = app.config["BASE_URL"]
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -103,9 +111,9 @@ def export_site(app: Flask, out_dir: Path, handle: str) -> list[Path]:
             (out_dir / slug / "charts" / f"{chart}.svg").write_text(svg, encoding="utf-8")
         _write_page(html, page, _rewriter(handle, slugs, base_url, 1), live)
         written.append(page)
-        for filename in image_files[slug]:
+        for filename, data in image_files[slug]:
             (out_dir / slug / "images").mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(uploads / filename, out_dir / slug / "images" / filename)
+            (out_dir / slug / "images" / filename).write_bytes(data)
     static = Path(app.static_folder or "")
     shutil.copytree(static / "css", out_dir / "static" / "css", dirs_exist_ok=True)
     shutil.copyfile(static / "favicon.svg", out_dir / "static" / "favicon.svg")

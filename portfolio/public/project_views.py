@@ -32,6 +32,7 @@ from ..projects import service as projects
 from ..projects.loading import load_project
 from ..seasons import health, milestones
 from ..seasons.forms import CompleteForm, MilestoneForm
+from ..storage import StorageNotFound
 from . import page_cache, service
 from .figures import og_png
 from .views import bp
@@ -169,12 +170,19 @@ def image(handle: str, slug: str, filename: str):
         stored = images.get_image(session, proj, filename)
     except NotFound:
         abort(404)
-    response = send_from_directory(
-        images.upload_dir(), stored.filename, mimetype=stored.content_type
-    )
+    try:
+        data = images.read_image(session, stored).data
+    except StorageNotFound:
+        abort(404)
+    # The headers send_file gave when figures were files: revalidate (drafts are
+    # private) with ETag and Last-Modified, byte ranges, and a day's max-age.
+    response = Response(data, mimetype=stored.content_type)
     response.headers["Content-Disposition"] = "inline"
+    response.cache_control.no_cache = True
     response.cache_control.max_age = 86400
-    return response
+    response.add_etag()
+    response.last_modified = stored.created_at
+    return response.make_conditional(request, accept_ranges=True, complete_length=len(data))
 
 
 @bp.get("/assets/code.css")

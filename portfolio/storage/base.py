@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import ClassVar, Protocol, runtime_checkable
 
+from sqlmodel import Session
+
 from ..errors import DomainError
 
 
@@ -57,20 +59,30 @@ def check_key(key: str) -> str:
 
 @runtime_checkable
 class Storage(Protocol):
-    """Where uploads live. ``put`` is durable when it returns and independent of any
-    open database session: call it before the request writes its rows (no row ever
-    points at a missing object), and ``delete`` the object if that commit fails."""
+    """Where uploads live.
+
+    ``put`` and ``delete`` are durable when they return. Call ``put`` before the
+    request writes the rows that point at the object, so no row ever points at a
+    missing object, and ``delete`` the object if that commit fails.
+
+    ``session``: the database backend then writes in that session's transaction
+    (atomic with the caller's rows, committed by the caller's boundary). Pass it
+    whenever the session has already written: SQLite has a single writer, so a
+    second connection would wait for it. Other backends ignore it.
+    """
 
     name: ClassVar[str]
 
-    def put(self, key: str, data: bytes, content_type: str) -> None:
+    def put(
+        self, key: str, data: bytes, content_type: str, *, session: Session | None = None
+    ) -> None:
         """Store ``data`` under ``key``, replacing what was there."""
         ...
 
-    def get(self, key: str) -> StoredObject:
+    def get(self, key: str, *, session: Session | None = None) -> StoredObject:
         """Return the object under ``key``, or raise ``StorageNotFound``."""
         ...
 
-    def delete(self, key: str) -> None:
+    def delete(self, key: str, *, session: Session | None = None) -> None:
         """Remove the object under ``key``; a missing object is not an error."""
         ...

@@ -4,29 +4,47 @@ the scheduler read them, and ``flask export-data`` backs them up with the rest."
 from __future__ import annotations
 
 import logging
-from typing import ClassVar
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any, ClassVar
 
 from sqlalchemy import delete, select
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import OperationalError
+from sqlmodel import Session
 
 from ..db import insert_for
 from ..models import StoredBlob, utcnow
 from .base import StorageNotFound, StorageUnavailable, StoredObject, check_key
 
 logger = logging.getLogger(__name__)
-TABLE = StoredBlob.__table__  # type: ignore[attr-defined]
+TABLE: Any = StoredBlob.__table__  # type: ignore[attr-defined]
 
 
 class DatabaseStorage:
-    """Objects as rows, each call in its own short transaction (like an object store)."""
+    """Objects as rows: in the caller's session when given, else in a short transaction."""
 
     name: ClassVar[str] = "database"
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
 
-    def put(self, key: str, data: bytes, content_type: str) -> None:
+    @contextmanager
+    def _connection(self, session: Session | None, key: str) -> Iterator[Connection | Session]:
+        """Yield where to run a statement; database outages become StorageUnavailable."""
+        try:
+            if session is not None:
+                yield session
+            else:
+                with self.engine.begin() as conn:
+                    yield conn
+        except OperationalError as exc:
+            logger.warning("database storage: %s failed: %s", key, exc.orig)
+            raise StorageUnavailable(detail=str(exc.orig)) from exc
+
+    def put(
+        self, key: str, data: bytes, content_type: str, *, session: Session | None = None
+    ) -> None:
         """Insert or replace the row for ``key`` (one statement, safe under concurrency)."""
         values = {
             "key": check_key(key),
@@ -35,31 +53,21 @@ class DatabaseStorage:
             "data": data,
             "created_at": utcnow(),
         }
-        try:
-            with self.engine.begin() as conn:
-                stmt = insert_for(conn, TABLE).values(**values)
-                replace = {k: stmt.excluded[k] for k in ("content_type", "size", "data")}
-                conn.execute(stmt.on_conflict_do_update(index_elements=["key"], set_=replace))
-        except OperationalError as exc:
-            logger.warning("database storage: put %s failed: %s", key, exc)
-            raise StorageUnavailable(detail=str(exc.orig)) from exc
+        with self._connection(session, key) as conn:
+            stmt = insert_for(conn, TABLE).values(**values)
+            replace = {k: stmt.excluded[k] for k in ("content_type", "size", "data")}
+            conn.execute(stmt.on_conflict_do_update(index_elements=["key"], set_=replace))
 
-    def get(self, key: str) -> StoredObject:
+    def get(self, key: str, *, session: Session | None = None) -> StoredObject:
         """Read one row's bytes."""
         query = select(TABLE.c.data, TABLE.c.content_type).where(TABLE.c.key == check_key(key))
-        try:
-            with self.engine.connect() as conn:
-                row = conn.execute(query).first()
-        except OperationalError as exc:
-            raise StorageUnavailable(detail=str(exc.orig)) from exc
+        with self._connection(session, key) as conn:
+            row = conn.execute(query).first()
         if row is None:
             raise StorageNotFound(detail=key)
         return StoredObject(data=bytes(row.data), content_type=row.content_type)
 
-    def delete(self, key: str) -> None:
+    def delete(self, key: str, *, session: Session | None = None) -> None:
         """Delete the row if there is one."""
-        try:
-            with self.engine.begin() as conn:
-                conn.execute(delete(TABLE).where(TABLE.c.key == check_key(key)))
-        except OperationalError as exc:
-            raise StorageUnavailable(detail=str(exc.orig)) from exc
+        with self._connection(session, key) as conn:
+            conn.execute(delete(TABLE).where(TABLE.c.key == check_key(key)))

@@ -30,7 +30,7 @@ def parse_s3_url(url: str) -> tuple[str, str]:
 
 
 class S3Storage:
-    """Objects under ``prefix`` in one bucket."""
+    """Objects under ``prefix`` in one bucket (``session`` arguments are ignored)."""
 
     name: ClassVar[str] = "s3"
 
@@ -78,7 +78,7 @@ class S3Storage:
         logger.warning("s3 storage: %s %s in bucket %s failed: %s", action, key, self.bucket, exc)
         return StorageUnavailable(detail=f"{action} {key}: {detail}")
 
-    def put(self, key: str, data: bytes, content_type: str) -> None:
+    def put(self, key: str, data: bytes, content_type: str, *, session: object = None) -> None:
         """Upload the object in one request."""
         try:
             self.client.put_object(
@@ -87,7 +87,7 @@ class S3Storage:
         except (BotoCoreError, ClientError) as exc:
             raise self._unavailable("put", key, exc) from exc
 
-    def get(self, key: str) -> StoredObject:
+    def get(self, key: str, *, session: object = None) -> StoredObject:
         """Download the whole object (uploads are bounded in size)."""
         try:
             response = self.client.get_object(Bucket=self.bucket, Key=self._key(key))
@@ -101,7 +101,7 @@ class S3Storage:
         content_type = response.get("ContentType") or "application/octet-stream"
         return StoredObject(data=data, content_type=content_type)
 
-    def delete(self, key: str) -> None:
+    def delete(self, key: str, *, session: object = None) -> None:
         """Delete the object; S3 answers success for a missing key too."""
         try:
             self.client.delete_object(Bucket=self.bucket, Key=self._key(key))

@@ -5,7 +5,6 @@ from __future__ import annotations
 import time
 
 import pytest
-from flask import Flask
 from sqlmodel import select
 
 from portfolio.models import StoredBlob
@@ -18,14 +17,6 @@ from portfolio.storage import (
 )
 from portfolio.storage.s3 import parse_s3_url
 from tests.fixtures_storage import s3_client
-
-
-@pytest.fixture(params=["database", "s3"])
-def storage_app(request, app: Flask) -> Flask:
-    """The test app with each backend in turn."""
-    if request.param == "s3":
-        return request.getfixturevalue("s3_app")
-    return app
 
 
 def test_put_get_replace_delete(storage_app):
