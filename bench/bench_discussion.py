@@ -242,6 +242,7 @@ def main() -> int:
         "DATABASE_URL": url,
         "REDIS_URL": REDIS,
         "SECRET_KEY": secrets.token_urlsafe(48),
+        "CREDENTIALS_KEY": secrets.token_urlsafe(48),
         "INSTANCE_PATH": instance,
         "BASE_URL": base,
         "SCHEDULER_IN_WEB": "0",

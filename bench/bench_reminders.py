@@ -226,6 +226,7 @@ def main() -> int:
             "DATABASE_URL": url,
             "INSTANCE_PATH": tmp,
             "SECRET_KEY": secrets.token_hex(32),
+            "CREDENTIALS_KEY": secrets.token_hex(32),
             "SCHEDULER_IN_WEB": False,
             "LOG_LEVEL": "WARNING",
             "LOG_FORMAT": "text",

@@ -114,6 +114,7 @@ def main() -> int:
         "DATABASE_URL": f"{PG}/{db}",
         "REDIS_URL": "redis://127.0.0.1:6379/14",
         "SECRET_KEY": secrets.token_urlsafe(48),
+        "CREDENTIALS_KEY": secrets.token_urlsafe(48),
         "INSTANCE_PATH": tmp,
         "BASE_URL": f"http://127.0.0.1:{port}",
         "SCHEDULER_IN_WEB": "0",

@@ -7,10 +7,11 @@ Empty values count as unset, so `FOO=` in a shell falls back to the default.
 from __future__ import annotations
 
 import os
-import secrets
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
+
+from .keyfile import load_or_create_key
 
 # Keys that appear in tutorials and templates; a server that uses one signs
 # sessions anybody can forge, so we refuse them outside debug.
@@ -58,17 +59,32 @@ def load_secret_key(instance_path: Path) -> str:
     """Read the instance's secret key, creating it on first run.
 
     Generated once and kept beside the SQLite file so that sessions survive
-    restarts without anyone having to invent a key.
+    restarts without anyone having to invent a key (written atomically, see keyfile.py).
     """
-    path = instance_path / "secret_key"
-    if path.exists():
-        return path.read_text().strip()
-    instance_path.mkdir(parents=True, exist_ok=True)
-    key = secrets.token_urlsafe(48)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "w") as fh:
-        fh.write(key)
-    return key
+    return load_or_create_key(instance_path / "secret_key", setting="SECRET_KEY")
+
+
+def is_sqlite(url: str) -> bool:
+    return url.startswith("sqlite")
+
+
+def check_shared_keys(config: Mapping[str, Any]) -> None:
+    """Refuse to start a multi-host setup whose hosts would each generate their own keys.
+
+    A generated key lives in one host's instance folder: a second web host would
+    reject the first one's sessions, and a scheduler elsewhere could not decrypt
+    the W&B keys saved through the web. On PostgreSQL the operator sets both.
+    """
+    if config.get("DEBUG") or config.get("TESTING") or is_sqlite(config["DATABASE_URL"]):
+        return
+    missing = [name for name in ("SECRET_KEY", "CREDENTIALS_KEY") if not config.get(name)]
+    if missing:
+        raise RuntimeError(
+            f"Set {' and '.join(missing)}: with a shared database (DATABASE_URL is not SQLite) "
+            "every web host and the scheduler must use the same keys, so they are not "
+            "generated per host. Generate each with: "
+            "python3 -c 'import secrets; print(secrets.token_urlsafe(48))'"
+        )
 
 
 def instance_path_from_env(environ: Mapping[str, str] | None = None) -> str | None:
@@ -85,7 +101,8 @@ def from_env(instance_path: Path, environ: Mapping[str, str] | None = None) -> d
     assert base_url is not None
     https = base_url.startswith("https://")
     return {
-        # Signs sessions and CSRF tokens. Unset: generated into instance/secret_key.
+        # Signs sessions and CSRF tokens. Unset: generated into instance/secret_key (SQLite
+        # only; check_shared_keys refuses to start without it on a shared database).
         "SECRET_KEY": _env(env, "SECRET_KEY"),
         # Debug mode (never in production).
         "DEBUG": _bool(_env(env, "FLASK_DEBUG"), False),
@@ -174,7 +191,8 @@ def from_env(instance_path: Path, environ: Mapping[str, str] | None = None) -> d
         "WANDB_BASE_URL": _env(env, "WANDB_BASE_URL", "https://api.wandb.ai"),
         # Encrypts learners' saved W&B keys (any long random text; several, comma-separated,
         # to rotate: the first encrypts, all decrypt). Unset: generated into
-        # instance/credentials_key. Losing it means learners must save their keys again.
+        # instance/credentials_key (SQLite only, like SECRET_KEY). Losing it means learners
+        # must save their keys again.
         "CREDENTIALS_KEY": _env(env, "CREDENTIALS_KEY"),
         # Seconds per W&B request, and retries of a failed request, during a sync.
         "WANDB_TIMEOUT": float(_env(env, "WANDB_TIMEOUT", "15") or 15),

@@ -18,7 +18,6 @@ import base64
 import logging
 import os
 import re
-import secrets
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import lru_cache
@@ -33,6 +32,7 @@ from sqlmodel import Session, col, select
 
 from portfolio.auth.rules import ValidationError
 from portfolio.errors import NotFound
+from portfolio.keyfile import load_or_create_key
 from portfolio.models import RunLink, SyncState, TrackingCredential, User
 from portfolio.tracking.provider import InvalidReference, TrackingError
 from portfolio.tracking.refs import validate_base_url
@@ -57,18 +57,8 @@ class KeySource:
 
 
 def load_credentials_key(instance_path: str | os.PathLike[str]) -> str:
-    """Read instance/credentials_key, creating it on first use (safe if two workers race)."""
-    path = Path(instance_path) / KEY_FILE
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        try:
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        except FileExistsError:
-            pass  # another process made it first: read theirs
-        else:
-            with os.fdopen(fd, "w") as fh:
-                fh.write(secrets.token_urlsafe(48))
-    return path.read_text().strip()
+    """Read instance/credentials_key, creating it atomically on first use (see keyfile.py)."""
+    return load_or_create_key(Path(instance_path) / KEY_FILE, setting="CREDENTIALS_KEY")
 
 
 def derive_key(secret: str) -> bytes:

@@ -39,6 +39,7 @@ def proc_env(database_url, smtp_server, tmp_path):
     env.update(
         DATABASE_URL=database_url,
         SECRET_KEY=secrets.token_hex(32),
+        CREDENTIALS_KEY=secrets.token_hex(32),
         INSTANCE_PATH=str(tmp_path / "instance"),
         LOG_FORMAT="text",
         LOG_LEVEL="WARNING",
