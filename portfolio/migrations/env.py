@@ -10,6 +10,7 @@ from sqlmodel import SQLModel
 import portfolio.models  # noqa: F401  (registers every table on the metadata)
 from portfolio import config as app_config
 from portfolio.db import make_engine
+from portfolio.migrate import migration_lock
 
 config = context.config
 target_metadata = SQLModel.metadata
@@ -39,7 +40,8 @@ def run_migrations_offline() -> None:
 
 def run_migrations_online() -> None:
     engine = _engine()
-    with engine.connect() as connection:
+    # One host at a time: the others wait here, then find nothing left to do.
+    with engine.connect() as connection, migration_lock(connection):
         context.configure(
             connection=connection,
             target_metadata=target_metadata,
