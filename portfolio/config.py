@@ -88,7 +88,7 @@ def check_shared_keys(config: Mapping[str, Any]) -> None:
 
 
 def instance_path_from_env(environ: Mapping[str, str] | None = None) -> str | None:
-    """Where the SQLite file, secret key and uploads live. Unset: ./instance."""
+    """Where the SQLite file, generated keys and W&B scratch files live. Unset: ./instance."""
     value = _env(os.environ if environ is None else environ, "INSTANCE_PATH")
     return str(Path(value).resolve()) if value else None
 
