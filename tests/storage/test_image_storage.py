@@ -108,6 +108,8 @@ def test_unreachable_store_refuses_delete_and_serving(s3_app, client, session, p
     s3_app.config["S3_ENDPOINT_URL"] = "http://127.0.0.1:9"  # discard port: nothing answers
     s3_app.extensions.pop("storage")
     url = f"/u/maya/{project.slug}/images/{image.filename}"
+    cached = client.get(url, headers={"If-None-Match": f'"{image.filename}"'})
+    assert cached.status_code == 304  # a browser's revalidation needs no store
     served = client.get(url)
     assert served.status_code == 503 and "not reachable" in served.get_data(as_text=True)
     token = csrf_token(client, f"/u/maya/{project.slug}/write-up")
