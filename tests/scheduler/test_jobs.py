@@ -33,6 +33,7 @@ def test_every_job_is_registered_with_the_safety_options(app) -> None:
             "sync_due_runs",
             "mentor_digest",
             "flag_stale_feedback",
+            "import_offline_runs",
         }
         for spec in JOBS:
             job = found[spec.id]
