@@ -213,5 +213,6 @@ def start_in_web(app: Flask) -> BaseScheduler | None:
         coordinator.stop()
 
     atexit.register(_stop)
+    app.extensions["scheduler_stop"] = _stop
     logger.info("embedded scheduler started with %d jobs (%s)", len(JOBS), coordinator.role)
     return scheduler

@@ -283,6 +283,13 @@ def status_counts(session: Session) -> dict[str, int]:
     return counts
 
 
+def oldest_pending(session: Session) -> datetime | None:
+    """When the oldest email still waiting to be sent was queued (None: none waits)."""
+    return session.execute(
+        select(func.min(Delivery.created_at)).where(Delivery.status == DeliveryStatus.pending.value)
+    ).scalar()
+
+
 def troubled(session: Session, *, limit: int = 200) -> list[tuple[Delivery, User]]:
     """Failed deliveries and pending ones that have failed before, newest first."""
     rows = session.execute(

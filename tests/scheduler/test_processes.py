@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import secrets
 import subprocess
 import sys
 import time
@@ -30,25 +28,6 @@ while not go.exists():
     time.sleep(0.005)
 sys.exit(0 if all(run_all(app).values()) else 1)
 """
-
-
-@pytest.fixture
-def proc_env(database_url, smtp_server, tmp_path):
-    """The environment of a scheduler process: our database, our SMTP server."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("SMTP_", "MAIL_"))}
-    env.update(
-        DATABASE_URL=database_url,
-        SECRET_KEY=secrets.token_hex(32),
-        INSTANCE_PATH=str(tmp_path / "instance"),
-        LOG_FORMAT="text",
-        LOG_LEVEL="WARNING",
-        SMTP_HOST=smtp_server.host,
-        SMTP_PORT=str(smtp_server.port),
-        SMTP_SECURITY="none",
-        MAIL_FROM="Seasons <noreply@seasons.example.com>",
-        SCHEDULER_IN_WEB="0",
-    )
-    return env
 
 
 def run_once(env) -> subprocess.CompletedProcess:
