@@ -214,6 +214,6 @@ def _import_one(session, import_id: int, lease_until: datetime, limits, timeout,
         import_queue.record_crash(session, plan, now=clock())
         session.commit()
         outcome = "crashed"
-    if outcome != "lost":
+    if outcome in ("done", "failed", "crashed"):  # not "lost" (another has it) or "retry"
         import_queue.discard_upload(plan.storage_key)
     return outcome

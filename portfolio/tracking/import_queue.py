@@ -16,7 +16,8 @@ of ``sync.py``, committing between them:
    ``imports.store_offline`` as the CLI) or the learner-readable error, and marks the
    row done or failed. The job deletes the stored bytes once the outcome is committed.
 
-An import whose worker died ``MAX_ATTEMPTS`` times fails rather than looping.
+An import whose worker died ``MAX_ATTEMPTS`` times fails rather than looping. When the
+store cannot be reached the import is queued again (``RETRY_AFTER``), not failed.
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ from portfolio.auth.rules import ValidationError, check_length
 from portfolio.errors import DomainError, Forbidden
 from portfolio.models import ImportState, OfflineImport, Project, User
 from portfolio.projects import access
-from portfolio.storage import StorageError, get_storage
+from portfolio.storage import StorageError, StorageUnavailable, get_storage
 from portfolio.tracking import imports
 from portfolio.tracking.downsample import Series
 from portfolio.tracking.offline import OfflineImportError
@@ -46,6 +47,7 @@ logger = logging.getLogger(__name__)
 
 LEASE = timedelta(minutes=10)
 MAX_ATTEMPTS = 3
+RETRY_AFTER = timedelta(minutes=1)  # the store was unreachable: try again, uncounted
 CONTENT_TYPE = "application/zip"
 CRASH_MESSAGE = "Something went wrong on our side while importing this run; please upload it again."
 GAVE_UP = "The import stopped several times without finishing; please upload the run again."
@@ -118,7 +120,13 @@ def claim_due(
         select(OfflineImport.id)
         .where(
             or_(
-                OfflineImport.state == ImportState.queued.value,
+                and_(
+                    OfflineImport.state == ImportState.queued.value,
+                    or_(
+                        col(OfflineImport.lease_until).is_(None),
+                        col(OfflineImport.lease_until) <= now,
+                    ),
+                ),
                 and_(
                     OfflineImport.state == ImportState.importing.value,
                     col(OfflineImport.lease_until) <= now,
@@ -162,6 +170,7 @@ class ImportResult:
     run: RunData | None = None
     series: dict[str, Series] = field(default_factory=dict)
     error: str = ""
+    retry: bool = False  # the store did not answer: queue it again
 
 
 def prepare(session: Session, import_id: int, lease_until: datetime) -> ImportPlan | None:
@@ -179,9 +188,10 @@ def fetch(plan: ImportPlan, *, limits: ZipLimits, timeout: float) -> ImportResul
     try:
         stored = get_storage().get(plan.storage_key)
         run, series = imports.read_offline(io.BytesIO(stored.data), limits=limits, timeout=timeout)
-    except StorageError as err:
-        return ImportResult(error=err.message)
-    except DomainError as err:
+    except StorageUnavailable as err:
+        logger.warning("offline import %s: store unreachable: %s", plan.import_id, err.detail)
+        return ImportResult(error=err.message, retry=True)
+    except DomainError as err:  # a bad run, or its bytes are gone (StorageNotFound)
         return ImportResult(error=err.message)
     return ImportResult(run=run, series=series)
 
@@ -196,6 +206,12 @@ def apply(session: Session, plan: ImportPlan, result: ImportResult, *, now: date
     ).first()
     if job is None or job.state != ImportState.importing or job.lease_until != plan.lease_until:
         return "lost"  # deleted, or our lease ran out and another worker took it
+    if result.retry:
+        job.state, job.lease_until = ImportState.queued, now + RETRY_AFTER
+        job.attempts -= 1  # not the import's fault
+        session.add(job)
+        session.flush()
+        return "retry"
     project = session.get(Project, job.project_id)
     if result.run is not None and project is not None:
         link = imports.store_offline(

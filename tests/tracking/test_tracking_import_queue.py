@@ -160,3 +160,26 @@ def test_only_members_may_queue(ctx, session, project, make_user, offline_run) -
     with pytest.raises(Forbidden):
         queue(session, project, make_user("mallory"), zip_of_run(offline_run).getvalue())
     assert count(session, StoredBlob) == 0
+
+
+def test_store_outage_during_the_import_queues_it_again(
+    s3_app, wandb_app, session, project, learner, offline_run: OfflineRun
+) -> None:
+    """Queued into S3; S3 goes away: the job retries later (not failed); S3 back: imported."""
+    from tests.fixtures_storage import free_port, s3_settings
+
+    good = dict(s3_app.config)
+    with s3_app.app_context():
+        job = queue(session, project, learner, zip_of_run(offline_run).getvalue())
+    s3_app.config.update(s3_settings(f"http://127.0.0.1:{free_port()}", "nowhere"))
+    s3_app.extensions.pop("storage", None)
+    assert jobs.import_offline_runs(s3_app, now=NOW) == {"retry": 1}
+    session.refresh(job)
+    assert job.state == ImportState.queued and job.attempts == 0 and job.error == ""
+    assert jobs.import_offline_runs(s3_app, now=NOW) == {}  # waits RETRY_AFTER
+    s3_app.config.update(good)
+    s3_app.extensions.pop("storage", None)
+    later = NOW + import_queue.RETRY_AFTER
+    assert jobs.import_offline_runs(s3_app, now=later) == {"done": 1}
+    session.refresh(job)
+    assert job.state == ImportState.done and count(session, RunLink) == 1
