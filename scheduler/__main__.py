@@ -4,8 +4,9 @@ Every process beats and polls the work queues (emails, run syncs, offline import
 the one holding the lease also runs the singleton jobs, and a standby takes over
 within SCHEDULER_LEASE_SECONDS + SCHEDULER_TICK_SECONDS when it dies. At start the
 process runs every job it may once, so a scheduler that was down catches up (late
-reminders are sent, not skipped), then keeps to the schedule. `--once` stops after
-that first sweep (cron-style use, and tests).
+reminders are sent, not skipped), then keeps to the schedule. `--once` runs every
+job once, singletons included whoever holds the lease, and exits (cron-style use, and
+tests).
 """
 
 from __future__ import annotations
@@ -33,8 +34,11 @@ def main(argv: list[str] | None = None) -> int:
     coordinator = Coordinator(app)
     coordinator.beat()
     if args.once:
+        # An operator's (or cron's) explicit sweep runs every job, lease or not: a lease
+        # left by a killed process must not hold it back, and dedupe keys and claims
+        # make running next to an active scheduler harmless.
         try:
-            results = run_all(app, coordinator=coordinator)
+            results = run_all(app)
         finally:
             coordinator.stop()
         return 0 if all(results.values()) else 1

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from sqlmodel import select
 
-from portfolio.models import Delivery, DeliveryStatus, Notification, utcnow
+from portfolio.models import Delivery, DeliveryStatus, Notification, SchedulerLease, utcnow
 from tests.notify.builders import make_milestone, make_project, make_season
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -44,10 +44,16 @@ def run_once(env) -> subprocess.CompletedProcess:
 def test_scheduler_down_over_a_reminder_sends_it_on_start_once(
     session, make_user, proc_env, smtp_server
 ) -> None:
-    """Due an hour ago while no scheduler ran: `python -m scheduler` sends it late, once."""
+    """Due an hour ago while no scheduler ran: `python -m scheduler --once` sends it late, once.
+
+    A lease left by a killed scheduler does not hold the explicit sweep back.
+    """
     ada = make_user("ada")
     project = make_project(session, ada, season=make_season(session, "cohort-x"))
     make_milestone(session, project, utcnow() - timedelta(hours=1))
+    session.add(
+        SchedulerLease(name="singleton", holder="killed", expires_at=utcnow() + timedelta(hours=1))
+    )
     session.commit()
 
     first = run_once(proc_env)
