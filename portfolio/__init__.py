@@ -93,8 +93,9 @@ def _register_blueprints(app: Flask) -> None:
 
     from .notify.admin_views import bp as notify_admin_bp
     from .notify.views import bp as notify_bp
+    from .ops.views import bp as ops_bp
 
-    for bp in (notify_bp, notify_admin_bp):
+    for bp in (notify_bp, notify_admin_bp, ops_bp):
         app.register_blueprint(bp)
 
     from .tracking.views import bp as tracking_bp

@@ -217,4 +217,25 @@ def from_env(instance_path: Path, environ: Mapping[str, str] | None = None) -> d
         # Feedback requests unanswered this many days are flagged to admins, and the
         # learner may open them to any mentor.
         "FEEDBACK_FLAG_DAYS": int(_env(env, "FEEDBACK_FLAG_DAYS", "7") or 7),
+        # Scheduler processes. Each writes its heartbeat and tries to take (or renews) the
+        # lease of the singleton jobs every SCHEDULER_TICK_SECONDS; a lease lasts
+        # SCHEDULER_LEASE_SECONDS, so a standby takes over a dead active process within
+        # LEASE + TICK seconds (default 110 s).
+        "SCHEDULER_TICK_SECONDS": float(_env(env, "SCHEDULER_TICK_SECONDS", "20") or 20),
+        "SCHEDULER_LEASE_SECONDS": float(_env(env, "SCHEDULER_LEASE_SECONDS", "90") or 90),
+        # Every scheduler process polls the work queues (emails, run syncs) this often.
+        "SCHEDULER_QUEUE_SECONDS": float(_env(env, "SCHEDULER_QUEUE_SECONDS", "60") or 60),
+        # ... and the queue of uploaded offline runs this often (the page shows "importing…").
+        "SCHEDULER_IMPORT_SECONDS": float(_env(env, "SCHEDULER_IMPORT_SECONDS", "10") or 10),
+        # /readyz answers 503 when no scheduler process beat for this long.
+        "SCHEDULER_STALE_SECONDS": float(_env(env, "SCHEDULER_STALE_SECONDS", "600") or 600),
+        # A claimed email not sent by then is free again (a killed sender's claims come back
+        # after this); the sender renews it before each message of its batch. Must exceed one
+        # send (SMTP_TIMEOUT per step).
+        "MAIL_LEASE_SECONDS": float(_env(env, "MAIL_LEASE_SECONDS", "120") or 120),
+        # A claimed offline import not finished by then is taken up again; longer than an
+        # import may take (OFFLINE_IMPORT_TIMEOUT).
+        "IMPORT_LEASE_SECONDS": float(_env(env, "IMPORT_LEASE_SECONDS", "600") or 600),
+        # Seconds the scheduler's import job gives wandb to read one offline run.
+        "OFFLINE_IMPORT_TIMEOUT": float(_env(env, "OFFLINE_IMPORT_TIMEOUT", "300") or 300),
     }

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from flask import Flask
 
@@ -20,12 +20,16 @@ from portfolio.discussion.rules import Limits
 from portfolio.models import utcnow
 from portfolio.notify import digest, outbox, reminders
 from portfolio.seasons import service as seasons
+from portfolio.tracking import import_queue
 from portfolio.tracking import service as tracking
+from portfolio.tracking.offline_zip import ZipLimits
 
 logger = logging.getLogger(__name__)
 
 # Bounds one run of the outbox job so it finishes well inside its interval.
 MAX_BATCHES = 25
+# Bounds one run of the import job; the next tick takes the rest.
+MAX_IMPORTS = 10
 
 
 def queue_reminders(app: Flask, now: datetime | None = None) -> int:
@@ -38,7 +42,12 @@ def queue_reminders(app: Flask, now: datetime | None = None) -> int:
 
 
 def deliver_emails(app: Flask, now: datetime | None = None) -> Counter[str]:
-    """Send pending emails that are due, one commit per message."""
+    """Send pending emails that are due, one commit per message.
+
+    Before each message the rest of the batch is renewed (``outbox.extend``), so a
+    claim outlives a slow batch here but a killed process's claims come back after
+    one MAIL_LEASE_SECONDS.
+    """
     outcomes: Counter[str] = Counter()
 
     def clock() -> datetime:
@@ -47,28 +56,43 @@ def deliver_emails(app: Flask, now: datetime | None = None) -> Counter[str]:
     with app.app_context():
         session = get_session()
         mailer = outbox.Mailer.from_config(app.config)
+        lease = timedelta(seconds=app.config.get("MAIL_LEASE_SECONDS") or 120)
         for _ in range(MAX_BATCHES):
-            claimed = outbox.claim_due(session, now=clock())
+            claimed_at = clock()
+            claimed = outbox.claim_due(session, now=claimed_at, lease=lease)
             session.commit()
             if not claimed:
                 break
-            for i, delivery_id in enumerate(claimed):
-                try:
-                    outcome = outbox.send_one(session, delivery_id, mailer=mailer, now=clock())
-                    session.commit()
-                except Exception:
-                    session.rollback()
-                    logger.exception("delivery %s could not be processed", delivery_id)
-                    outcome = outbox.Outcome.skipped
+            held_until = claimed_at + lease
+            while claimed:
+                claimed, held_until = outbox.extend(
+                    session, claimed, held_until=held_until, now=clock(), lease=lease
+                )
+                session.commit()
+                if not claimed:
+                    break
+                delivery_id, claimed = claimed[0], claimed[1:]
+                outcome = _send(session, delivery_id, mailer, clock())
                 outcomes[outcome.value] += 1
                 if outcome == outbox.Outcome.unreachable:
                     # The server is down: give the rest back untried and stop for now.
-                    outbox.release(session, claimed[i + 1 :], now=clock())
+                    outbox.release(session, claimed, now=clock())
                     session.commit()
                     return outcomes
     if outcomes:
         logger.info("outbox run: %s", dict(outcomes))
     return outcomes
+
+
+def _send(session, delivery_id: int, mailer: outbox.Mailer, now: datetime) -> outbox.Outcome:
+    try:
+        outcome = outbox.send_one(session, delivery_id, mailer=mailer, now=now)
+        session.commit()
+    except Exception:
+        session.rollback()
+        logger.exception("delivery %s could not be processed", delivery_id)
+        outcome = outbox.Outcome.skipped
+    return outcome
 
 
 def season_rollover(app: Flask, today: date | None = None) -> None:
@@ -142,3 +166,54 @@ def _sync_one(session, link_id: int, clock) -> str:
         tracking.record_crash(session, link_id, now=clock())
         session.commit()
         return "crashed"
+
+
+def import_offline_runs(app: Flask, now: datetime | None = None) -> Counter[str]:
+    """Import queued offline-run uploads, one at a time, until none is left or MAX_IMPORTS.
+
+    Claims are committed before the slow read and each import right after it (the
+    four phases of ``import_queue``); the stored zip is deleted once its outcome is.
+    """
+    outcomes: Counter[str] = Counter()
+
+    def clock() -> datetime:
+        return now or utcnow()
+
+    with app.app_context():
+        session = get_session()
+        lease = timedelta(seconds=app.config.get("IMPORT_LEASE_SECONDS") or 600)
+        timeout = float(app.config.get("OFFLINE_IMPORT_TIMEOUT") or 300)
+        limits = ZipLimits(max_zip_bytes=tracking.TrackingSettings.current().upload_max_bytes)
+        for _ in range(MAX_IMPORTS):
+            claimed = import_queue.claim_due(session, now=clock(), lease=lease)
+            session.commit()
+            if not claimed:
+                break
+            [(import_id, lease_until)] = claimed
+            outcomes[_import_one(session, import_id, lease_until, limits, timeout, clock)] += 1
+    if outcomes:
+        logger.info("offline imports: %s", dict(outcomes))
+    return outcomes
+
+
+def _import_one(session, import_id: int, lease_until: datetime, limits, timeout, clock) -> str:
+    plan = None
+    try:
+        plan = import_queue.prepare(session, import_id, lease_until)
+        session.commit()  # end the read: nothing stays open while wandb reads the run
+        if plan is None:
+            return "gone"
+        result = import_queue.fetch(plan, limits=limits, timeout=timeout)
+        outcome = import_queue.apply(session, plan, result, now=clock())
+        session.commit()
+    except Exception:
+        session.rollback()
+        logger.exception("offline import %s could not be processed", import_id)
+        if plan is None:
+            return "crashed"
+        import_queue.record_crash(session, plan, now=clock())
+        session.commit()
+        outcome = "crashed"
+    if outcome in ("done", "failed", "crashed"):  # not "lost" (another has it) or "retry"
+        import_queue.discard_upload(plan.storage_key)
+    return outcome

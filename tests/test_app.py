@@ -52,12 +52,14 @@ def test_env_example_lists_every_setting():
 
 
 def test_healthz_ok(client):
+    """Liveness: 200 while the process serves."""
     response = client.get("/healthz")
     assert response.status_code == 200
-    assert response.get_json() == {"status": "ok", "database": "ok"}
+    assert response.get_json() == {"status": "ok"}
 
 
-def test_healthz_reports_unreachable_database(tmp_path):
+def test_database_down_healthz_200_readyz_503(tmp_path):
+    """No database: the process is alive (/healthz 200) but not ready (/readyz 503, says why)."""
     app = create_app(
         {
             "TESTING": True,
@@ -66,9 +68,13 @@ def test_healthz_reports_unreachable_database(tmp_path):
             "DATABASE_URL": "postgresql+psycopg://nobody@127.0.0.1:1/none?connect_timeout=1",
         }
     )
-    response = app.test_client().get("/healthz")
+    client = app.test_client()
+    assert client.get("/healthz").status_code == 200
+    response = client.get("/readyz")
     assert response.status_code == 503
-    assert response.get_json()["database"] == "unreachable"
+    body = response.get_json()
+    assert body["status"] == "error" and body["database"] == "unreachable"
+    assert body["failed"] == ["database", "scheduler"]
 
 
 def test_home_page_renders_content(client):

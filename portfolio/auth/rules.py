@@ -44,6 +44,7 @@ RESERVED_HANDLES = frozenset(
         "portfolio",
         "privacy",
         "projects",
+        "readyz",
         "register",
         "root",
         "robots",

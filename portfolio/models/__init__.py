@@ -16,6 +16,7 @@ from .notify import (
     Notification,
     NotificationPreference,
 )
+from .ops import SchedulerLease, SchedulerProcess
 from .project import (
     MemberStatus,
     MetricGoal,
@@ -28,7 +29,16 @@ from .project import (
 )
 from .season import Enrollment, MentorAssignment, Season, SeasonKind
 from .storage import StoredBlob
-from .tracking import LinkKind, MetricSeries, RunLink, RunSnapshot, SyncState, TrackingCredential
+from .tracking import (
+    ImportState,
+    LinkKind,
+    MetricSeries,
+    OfflineImport,
+    RunLink,
+    RunSnapshot,
+    SyncState,
+    TrackingCredential,
+)
 from .types import UTCDateTime, utcnow
 from .user import Role, User
 
@@ -43,12 +53,16 @@ __all__ = [
     "Delivery",
     "DeliveryMode",
     "DeliveryStatus",
+    "ImportState",
     "LinkKind",
     "MetricSeries",
     "Notification",
     "NotificationPreference",
+    "OfflineImport",
     "RunLink",
     "RunSnapshot",
+    "SchedulerLease",
+    "SchedulerProcess",
     "SyncState",
     "TrackingCredential",
     "Enrollment",

@@ -106,3 +106,39 @@ class MetricSeries(SQLModel, table=True):
     # [[x, y], ...] with x = _step; y None for NaN/inf points.
     points: list[list[Any]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     original_count: int = Field(default=0)
+
+
+class ImportState(StrEnum):
+    queued = "queued"
+    importing = "importing"
+    done = "done"
+    failed = "failed"
+
+
+class OfflineImport(SQLModel, table=True):
+    """An uploaded offline-run zip waiting for, or done by, the scheduler's import job."""
+
+    __tablename__ = "offline_imports"
+    __table_args__ = (Index("ix_offline_imports_due", "state", "lease_until"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    project_id: int = Field(foreign_key="projects.id", index=True, ondelete="CASCADE")
+    user_id: int | None = Field(default=None, foreign_key="users.id", ondelete="SET NULL")
+    # Where the uploaded bytes wait in the storage backend; deleted once imported.
+    storage_key: str = Field(max_length=300)
+    filename: str = Field(default="", max_length=200)
+    size: int = Field(default=0)
+    label: str = Field(default="", max_length=120)
+    hidden: bool = Field(default=False)
+    state: ImportState = Field(
+        default=ImportState.queued, sa_column=Column(String(16), nullable=False)
+    )
+    error: str = Field(default="", max_length=1000)
+    # The run it became ("entity/project/run_id") and its link, once done.
+    ref: str = Field(default="", max_length=300)
+    link_id: int | None = Field(default=None, foreign_key="run_links.id", ondelete="SET NULL")
+    attempts: int = Field(default=0)
+    # A claim runs out at this time: a killed worker's import is taken up again after it.
+    lease_until: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+    finished_at: datetime | None = Field(default=None, sa_type=UTCDateTime)

@@ -1,13 +1,17 @@
-"""Admin view of the email outbox: what failed, what is being retried, queue again."""
+"""Admin view of the email outbox (what failed, what is being retried, queue again) and of
+the scheduler processes that send it (last heartbeat, who is active)."""
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from datetime import timedelta
+
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, url_for
 
 from ..admin.views import admin_required
 from ..db import get_session
 from ..forms import ActionForm
 from ..models import utcnow
+from ..ops import scheduler_state
 from . import outbox
 
 bp = Blueprint("notify_admin", __name__, url_prefix="/admin")
@@ -21,6 +25,10 @@ def deliveries():
         "notify/admin_deliveries.html",
         counts=outbox.status_counts(session),
         rows=outbox.troubled(session),
+        oldest_pending=outbox.oldest_pending(session),
+        scheduler=scheduler_state.status(session),
+        stale_after=timedelta(seconds=current_app.config["SCHEDULER_STALE_SECONDS"]),
+        now=utcnow(),
         form=ActionForm(),
     )
 

@@ -3,7 +3,9 @@
 A delivery is claimed by pushing its next_attempt_at a lease into the
 future in one UPDATE (on PostgreSQL the rows are picked with FOR UPDATE
 SKIP LOCKED, so two schedulers never claim the same one; SQLite serializes
-writers anyway). The claim is committed before sending, and each send's
+writers anyway); that time is also the claim's token, which ``extend``
+checks before renewing, so a claim that ran out and was taken by another
+sender is never taken back. The claim is committed before sending, and each send's
 outcome is committed on its own, so a crash re-sends at most the message in
 flight and a lost claim simply expires. Nothing is deleted: failures are
 retried with exponential backoff and, after MAIL_MAX_ATTEMPTS or a
@@ -40,9 +42,11 @@ from .service import EmailContent, mode_for
 
 logger = logging.getLogger(__name__)
 
-# Longer than a batch can take (BATCH_SIZE sends x SMTP timeout), so a claim
-# never expires under a live sender; a crashed sender's claims come back after it.
-LEASE = timedelta(minutes=15)
+# A claim lasts one lease; the sender renews the rest of its batch before each
+# message (``extend``), so a live sender keeps a slow batch while a killed sender's
+# claims come back after one lease (MAIL_LEASE_SECONDS, default 2 minutes) rather than
+# after a lease long enough for a whole batch (BATCH_SIZE sends x SMTP timeout).
+LEASE = timedelta(minutes=2)
 BATCH_SIZE = 20
 
 # Deliveries queued without a body (Delivery.template) and what renders them
@@ -110,6 +114,35 @@ def claim_due(
         .execution_options(synchronize_session=False)
     )
     return sorted(claimed.scalars())
+
+
+def extend(
+    session: Session,
+    delivery_ids: list[int],
+    *,
+    held_until: datetime,
+    now: datetime,
+    lease: timedelta = LEASE,
+) -> tuple[list[int], datetime]:
+    """Renew our claim on the deliveries still held until ``held_until``; the caller commits.
+
+    Returns the ids still ours and the new expiry (the token for the next renewal).
+    """
+    if not delivery_ids:
+        return [], held_until
+    until = now + lease
+    kept = session.execute(
+        update(Delivery)
+        .where(
+            col(Delivery.id).in_(delivery_ids),
+            Delivery.status == DeliveryStatus.pending.value,
+            Delivery.next_attempt_at == held_until,
+        )
+        .values(next_attempt_at=until)
+        .returning(Delivery.id)
+        .execution_options(synchronize_session=False)
+    )
+    return sorted(kept.scalars()), until
 
 
 def release(session: Session, delivery_ids: list[int], *, now: datetime) -> None:
@@ -248,6 +281,13 @@ def status_counts(session: Session) -> dict[str, int]:
     counts = {s.value: 0 for s in DeliveryStatus}
     counts.update({status: n for status, n in rows})
     return counts
+
+
+def oldest_pending(session: Session) -> datetime | None:
+    """When the oldest email still waiting to be sent was queued (None: none waits)."""
+    return session.execute(
+        select(func.min(Delivery.created_at)).where(Delivery.status == DeliveryStatus.pending.value)
+    ).scalar()
 
 
 def troubled(session: Session, *, limit: int = 200) -> list[tuple[Delivery, User]]:

@@ -1,17 +1,13 @@
-"""Home page, health check, learner profiles, feeds, sitemap and robots.txt."""
+"""Home page, learner profiles, feeds, sitemap and robots.txt."""
 
 from __future__ import annotations
 
-import logging
-
-from flask import Blueprint, Response, abort, current_app, jsonify, render_template, url_for
-from sqlalchemy import text
-from sqlalchemy.exc import SQLAlchemyError
+from flask import Blueprint, Response, abort, current_app, render_template, url_for
 from sqlmodel import select
 
 from ..auth import service as accounts
 from ..content import render_page
-from ..db import get_engine, get_session
+from ..db import get_session
 from ..discussion import updates as discussion
 from ..markdown import render_markdown
 from ..models import Project, User, Visibility, utcnow
@@ -19,24 +15,11 @@ from ..seasons import health
 from . import service
 
 bp = Blueprint("public", __name__)
-logger = logging.getLogger(__name__)
 
 
 @bp.get("/")
 def home():
     return render_template("public/home.html", intro=render_page("home"))
-
-
-@bp.get("/healthz")
-def healthz():
-    """Report whether the database answers; load balancers poll this."""
-    try:
-        with get_engine().connect() as conn:
-            conn.execute(text("SELECT 1"))
-    except SQLAlchemyError:
-        logger.exception("health check: database unreachable")
-        return jsonify({"status": "error", "database": "unreachable"}), 503
-    return jsonify({"status": "ok", "database": "ok"}), 200
 
 
 def _user_or_404(handle: str) -> User:

@@ -94,8 +94,11 @@ class FakeWandb:
         default_entity: str = "seasons-dev",
         port: int = 0,
         nan_strings: bool = False,
+        latency: float = 0.0,
     ) -> None:
         self.api_key = api_key  # None accepts any key
+        # Seconds every GraphQL answer waits, like a distant tracker (bench_scale_sync.py).
+        self.latency = latency
         self.default_entity = default_entity
         self.nan_strings = nan_strings  # history lines carry "NaN" strings instead of bare NaN
         self.runs: dict[tuple[str, str, str], FakeRun] = {}
@@ -210,6 +213,8 @@ class FakeWandb:
             self.received.append(Received(operation, dict(variables or {}), auth, path))
         if not path.rstrip("/").endswith("/graphql"):
             return 404, {}, b"not found"
+        if self.latency:
+            self._stopping.wait(self.latency)
         failure = self._take_failure(operation)
         if failure and failure.mode == "slow":
             self._stopping.wait(failure.delay)
@@ -276,10 +281,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description="Fake W&B GraphQL server (dev/test only).")
     parser.add_argument("--port", type=int, default=8765)
     parser.add_argument("--api-key", default=None, help="require this key (default: any)")
+    parser.add_argument("--latency", type=float, default=0.0, help="seconds per answer")
     args = parser.parse_args()
     from portfolio.tracking.fakeserver_runs import seed_demo
 
-    fake = FakeWandb(api_key=args.api_key, default_entity="demo-learner", port=args.port)
+    fake = FakeWandb(
+        api_key=args.api_key, default_entity="demo-learner", port=args.port, latency=args.latency
+    )
     seed_demo(fake)
     print(f"fake W&B on {fake.url} (base_url); demo run demo-learner/mnist/demo0001")
     with contextlib.suppress(KeyboardInterrupt):

@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 import os
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
@@ -26,10 +26,10 @@ from portfolio.errors import Forbidden
 from portfolio.models import LinkKind, Project, RunLink, SyncState, User
 from portfolio.projects import access
 from portfolio.tracking import snapshots
-from portfolio.tracking.downsample import downsample_rows
+from portfolio.tracking.downsample import Series, downsample_rows
 from portfolio.tracking.offline import OfflineImportError, find_run_file
 from portfolio.tracking.offline_zip import ZipLimits, open_uploaded_run
-from portfolio.tracking.provider import TrackingError, get_provider
+from portfolio.tracking.provider import RunData, TrackingError, get_provider
 from portfolio.tracking.settings import OFFLINE_PROVIDER
 
 logger = logging.getLogger(__name__)
@@ -72,6 +72,17 @@ def import_offline(
     if actor is not None and not access.can_edit(session, project, actor):
         raise Forbidden("Only the project's members may import runs.")
     label = check_length(label or "", field="label", label="Label", max_len=120, required=False)
+    run, series = read_offline(source, limits=limits, timeout=timeout)
+    return store_offline(
+        session, project, run, series, created_by_id=actor.id if actor else None,
+        label=label, hidden=hidden, now=now,
+    )  # fmt: skip
+
+
+def read_offline(
+    source: Source, *, limits: ZipLimits | None = None, timeout: float = 300.0
+) -> tuple[RunData, dict[str, Series]]:
+    """Read a run and its downsampled series from an offline source (no database here)."""
     provider = get_provider(OFFLINE_PROVIDER, timeout=timeout)
     try:
         with run_file_of(source, limits or ZipLimits()) as run_file:
@@ -84,6 +95,21 @@ def import_offline(
         raise ValidationError(err.message, field="archive") from None
     if len(run.path) > 300:
         raise ValidationError("That run's W&B project name is too long.", field="archive")
+    return run, dict(series)
+
+
+def store_offline(
+    session: Session,
+    project: Project,
+    run: RunData,
+    series: Mapping[str, Series],
+    *,
+    created_by_id: int | None,
+    label: str,
+    hidden: bool,
+    now: datetime,
+) -> RunLink:
+    """Store a read offline run as the snapshot of its link (made if new); caller commits."""
     link = session.exec(
         select(RunLink).where(
             RunLink.project_id == project.id,
@@ -98,7 +124,7 @@ def import_offline(
             kind=LinkKind.run,
             ref=run.path,
             hidden=bool(hidden),
-            created_by_id=actor.id if actor is not None else None,
+            created_by_id=created_by_id,
             created_at=now,
         )
     if label:

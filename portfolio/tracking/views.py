@@ -3,7 +3,9 @@
 Every action is a CSRF-protected POST. A refused action re-renders the management page
 with the reason next to the field (status 4xx, nothing saved); a done one redirects.
 "Sync now" only queues: the scheduler (in-process by default) picks the link up within a
-minute, and the page shows "queued", "syncing", "synced 2 minutes ago" or the error.
+minute, and the page shows "queued", "syncing", "synced 2 minutes ago" or the error. An
+uploaded offline run is queued the same way (``import_queue``): the page shows
+"importing…", then the result or the error.
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ from portfolio.forms import ActionForm, apply_error, safe_next
 from portfolio.models import Project, utcnow
 from portfolio.projects.loading import load_project
 from portfolio.templating import viewer_timezone
-from portfolio.tracking import credentials, imports, link, status
+from portfolio.tracking import credentials, import_queue, link, status
 from portfolio.tracking.forms import (
     CredentialForm,
     LinkEditForm,
@@ -82,6 +84,7 @@ def _page(session, project: Project, *, status_code: int = 200, **forms: Any):
         upload_form=forms.get("upload_form") or OfflineUploadForm(prefix="upload", formdata=None),
         has_any_key=bool(keys or settings.server_key),
         upload_mb=settings.upload_max_bytes // (1024 * 1024),
+        imports=import_queue.recent(session, project),
     )
     return html, status_code
 
@@ -150,18 +153,24 @@ def upload(handle: str, slug: str):
             abort(400, EXPIRED)
         return _page(session, project, upload_form=form, status_code=422)
     limits = ZipLimits(max_zip_bytes=settings.upload_max_bytes)
+    upload = form.archive.data
     try:
-        imported = imports.import_offline(
-            session, project, current_user, form.archive.data.stream, form.label.data,
-            form.hidden.data, now=utcnow(), limits=limits, timeout=120.0,
+        job = import_queue.enqueue(
+            session, project, current_user, upload.read(), filename=upload.filename or "",
+            label=form.label.data, hidden=form.hidden.data, limits=limits, now=utcnow(),
         )  # fmt: skip
-    except DomainError as err:
+    except DomainError as err:  # a bad zip (422) or an unreachable store (503): nothing saved
         session.rollback()
         apply_error(form, err)
-        return _page(session, project, upload_form=form, status_code=422)
-    session.commit()
-    flash(f"Imported the offline run {imported.ref}.", "success")
-    return redirect(_manage_url(handle, project.slug), 303)
+        status_code = err.status if err.status >= 500 else 422
+        return _page(session, project, upload_form=form, status_code=status_code)
+    try:
+        session.commit()
+    except Exception:
+        import_queue.discard_upload(job.storage_key)  # no row points at it
+        raise
+    flash("Uploaded. Importing the run now; refresh this page in a moment for the result.", "info")
+    return redirect(_manage_url(handle, project.slug) + "#upload-offline", 303)
 
 
 def _load_link(handle: str, slug: str, link_id: int):

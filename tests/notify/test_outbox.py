@@ -160,3 +160,49 @@ def test_not_yet_due_and_claimed_deliveries_wait(smtp_app, smtp_server, session,
     assert outbox.claim_due(session, now=NOW) == []
     # The lease runs out (a crashed sender): the delivery comes back.
     assert outbox.claim_due(session, now=NOW + outbox.LEASE) != []
+
+
+def test_a_killed_senders_claims_come_back_after_the_short_lease(
+    smtp_app, smtp_server, session, make_user
+) -> None:
+    """Claimed by a sender that died: back after MAIL_LEASE_SECONDS (2 min), sent once."""
+    from portfolio.notify import outbox
+
+    for i in range(3):
+        queue_one(session, make_user(f"user-{i}"))
+    lease = timedelta(seconds=smtp_app.config["MAIL_LEASE_SECONDS"])
+    assert lease <= timedelta(minutes=2)
+    assert len(outbox.claim_due(session, now=NOW, lease=lease)) == 3
+    session.commit()  # ... and the sender is killed here
+    assert jobs.deliver_emails(smtp_app, now=NOW + lease - timedelta(seconds=1)) == {}
+    assert jobs.deliver_emails(smtp_app, now=NOW + lease) == {"sent": 3}
+    assert len(smtp_server.messages) == 3
+
+
+def test_a_live_sender_renews_its_batch_and_never_takes_back_a_lost_claim(
+    smtp_app, session, make_user
+) -> None:
+    """extend() renews only claims still held under our token; one retaken by another is lost."""
+    from portfolio.notify import outbox
+
+    for i in range(2):
+        queue_one(session, make_user(f"user-{i}"))
+    lease = timedelta(minutes=2)
+    first, second = outbox.claim_due(session, now=NOW, lease=lease)
+    session.commit()
+    # Renewed a minute in: still ours, for another full lease.
+    held, until = outbox.extend(
+        session,
+        [first, second],
+        held_until=NOW + lease,
+        now=NOW + timedelta(minutes=1),
+        lease=lease,
+    )
+    session.commit()
+    assert held == [first, second] and until == NOW + timedelta(minutes=3)
+    assert outbox.claim_due(session, now=NOW + lease, lease=lease) == []  # not expired: renewed
+    # Suppose the renewal had come too late: the claim ran out and another sender took it.
+    assert outbox.claim_due(session, now=until, lease=lease) == [first, second]
+    session.commit()
+    stale, _ = outbox.extend(session, [first, second], held_until=until, now=until, lease=lease)
+    assert stale == []

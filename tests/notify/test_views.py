@@ -236,3 +236,25 @@ def test_admin_deliveries_is_admins_only_and_requeues(app, session, make_user, l
     )
     assert client.post("/admin/deliveries/999/retry", data={"csrf_token": token}).status_code == 404
     assert len(session.exec(select(Notification)).all()) == 1
+
+
+def test_admin_deliveries_shows_the_scheduler_and_the_oldest_pending_email(
+    app, session, make_user, login_as
+) -> None:
+    """The page says when the oldest unsent email was queued and when the scheduler last beat."""
+    from datetime import timedelta
+
+    from portfolio.models import SchedulerProcess, utcnow
+
+    client = login_as(make_user("boss", role=Role.admin))
+    html = client.get("/admin/deliveries").get_data(as_text=True)
+    assert "No email is waiting to be sent." in html and "never seen" in html
+    notify(app, session, make_user("ada"))
+    beat = utcnow() - timedelta(minutes=30)
+    session.add(SchedulerProcess(id="h:1:x", host="sched-a", pid=4242, role="active", beat_at=beat))
+    session.commit()
+    html = client.get("/admin/deliveries").get_data(as_text=True)
+    assert "Oldest email waiting to be sent: queued" in html
+    assert f'datetime="{NOW.isoformat()}"' in html
+    assert f'datetime="{beat.isoformat()}"' in html and ">stale<" in html
+    assert "sched-a" in html and "4242" in html

@@ -14,7 +14,14 @@ from apscheduler.schedulers.blocking import BlockingScheduler
 from sqlmodel import select
 
 import scheduler
-from portfolio.models import Delivery, MentorAssignment, Notification, Role, Season
+from portfolio.models import (
+    Delivery,
+    MentorAssignment,
+    Notification,
+    Role,
+    SchedulerProcess,
+    Season,
+)
 from scheduler import JOBS, JobSpec, build_scheduler, jobs, run_all, should_start_in_web
 from tests.notify.builders import NOW, make_milestone, make_project, make_season
 
@@ -33,6 +40,7 @@ def test_every_job_is_registered_with_the_safety_options(app) -> None:
             "sync_due_runs",
             "mentor_digest",
             "flag_stale_feedback",
+            "import_offline_runs",
         }
         for spec in JOBS:
             job = found[spec.id]
@@ -161,13 +169,17 @@ def test_gunicorn_starts_one_only_when_the_setting_says_so(web_app, monkeypatch)
     assert should_start_in_web(web_app) is True
 
 
-def test_start_in_web_starts_a_background_scheduler(web_app, monkeypatch) -> None:
+def test_start_in_web_starts_a_background_scheduler(web_app, session, monkeypatch) -> None:
+    """The embedded scheduler starts with its heartbeat; stopping it stops both."""
     monkeypatch.setattr(scheduler, "JOBS", [])
     ctx = click.Context(click.Command("run"), info_name="run")
     ctx.params["reload"] = False
     with ctx:
         sched = scheduler.start_in_web(web_app)
     assert isinstance(sched, BackgroundScheduler) and sched.running
-    sched.shutdown(wait=True)
+    web_app.extensions["scheduler_stop"]()  # the scheduler and its heartbeat thread
+    assert not sched.running
+    [process] = session.exec(select(SchedulerProcess)).all()
+    assert process.role == "stopped"
     web_app.config["SCHEDULER_IN_WEB"] = False
     assert scheduler.start_in_web(web_app) is None

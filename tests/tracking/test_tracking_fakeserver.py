@@ -96,3 +96,20 @@ def test_failures_can_be_limited_and_cleared(fake_wandb: FakeWandb) -> None:
     fake_wandb.fail("slow")
     fake_wandb.clear()
     assert fake_wandb._take_failure("Run") is None and fake_wandb.received == []
+
+
+def test_latency_delays_every_graphql_answer() -> None:
+    """latency=0.3: a GraphQL answer takes at least 0.3 s (bench_scale_sync.py relies on it)."""
+    import time
+
+    with FakeWandb(latency=0.3) as fake:
+        request = urllib.request.Request(
+            f"{fake.url}/graphql",
+            data=json.dumps({"query": "query Viewer { viewer { id } }"}).encode(),
+            headers={"Content-Type": "application/json"},
+        )
+        started = time.monotonic()
+        with urllib.request.urlopen(request, timeout=5) as response:
+            assert response.status == 200
+        assert time.monotonic() - started >= 0.3
+        assert fake.operations() == ["Viewer"]

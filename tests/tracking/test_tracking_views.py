@@ -7,7 +7,15 @@ import io
 import pytest
 from sqlmodel import func, select
 
-from portfolio.models import RunLink, SyncState, TrackingCredential, Visibility
+from portfolio.models import (
+    ImportState,
+    OfflineImport,
+    RunLink,
+    StoredBlob,
+    SyncState,
+    TrackingCredential,
+    Visibility,
+)
 from portfolio.tracking.fakeserver import FakeWandb
 from scheduler import jobs
 from tests.conftest import csrf_token
@@ -175,8 +183,11 @@ def test_unlink_child_is_refused_and_parent_unlink_removes_all(
     assert response.status_code == 303 and link_count(session) == 0
 
 
-def test_upload_offline_run(pages, session, offline_run: OfflineRun) -> None:
-    """A zip of an offline run imports; a corrupt one is a 422 with the reason."""
+def test_upload_offline_run(pages, wandb_app, session, offline_run: OfflineRun) -> None:
+    """A zip is queued (not imported in the request); the job imports it and the page says so.
+
+    A file that is not a zip is a 422 with the reason and nothing is queued.
+    """
     client, project_url, manage = pages
     token = csrf_token(client, manage)
     bad = client.post(
@@ -185,6 +196,8 @@ def test_upload_offline_run(pages, session, offline_run: OfflineRun) -> None:
         content_type="multipart/form-data",
     )
     assert bad.status_code == 422 and "not a readable .zip" in bad.get_data(as_text=True)
+    assert session.exec(select(func.count()).select_from(OfflineImport)).one() == 0
+    assert session.exec(select(func.count()).select_from(StoredBlob)).one() == 0
     good = client.post(
         f"{manage}/upload",
         data={
@@ -195,9 +208,18 @@ def test_upload_offline_run(pages, session, offline_run: OfflineRun) -> None:
         content_type="multipart/form-data",
     )
     assert good.status_code == 303
+    job = session.exec(select(OfflineImport)).one()
+    assert job.state == ImportState.queued and job.filename == "offline-run.zip"
+    assert link_count(session) == 0
+    page = client.get(manage).get_data(as_text=True)
+    assert "importing…" in page and "offline-run.zip" in page
+
+    assert jobs.import_offline_runs(wandb_app) == {"done": 1}
     created = session.exec(select(RunLink)).one()
     assert created.provider == "wandb-offline" and created.sync_state == SyncState.synced
     assert "Lab run" in client.get(project_url).get_data(as_text=True)
+    page = client.get(manage).get_data(as_text=True)
+    assert "importing…" not in page and f"imported</span> as <code>{created.ref}</code>" in page
 
 
 def test_upload_limit_is_enforced(pages, wandb_app, session) -> None:

@@ -1,0 +1,1 @@
+"""Operations: scheduler heartbeats and lease, readiness checks for load balancers."""
