@@ -1,0 +1,111 @@
+"""Real server processes for the deployment tests: gunicorn with gunicorn.conf.py, nginx."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+GUNICORN_CONF = ROOT / "gunicorn.conf.py"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def closed_port() -> int:
+    """A loopback port nothing listens on (connections are refused at once)."""
+    return free_port()
+
+
+def wait_http(url: str, *, seconds: float = 30, proc: subprocess.Popen | None = None) -> None:
+    """Poll until the URL answers at all (any status), or fail with the process's output."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if proc is not None and proc.poll() is not None:
+            raise RuntimeError(f"server exited with {proc.returncode}: {_output(proc)}")
+        try:
+            urllib.request.urlopen(url, timeout=2).close()
+            return
+        except urllib.error.HTTPError:
+            return
+        except OSError:
+            time.sleep(0.1)
+    raise TimeoutError(f"{url} did not answer in {seconds} s")
+
+
+def _output(proc: subprocess.Popen) -> str:
+    log = getattr(proc, "log", None)
+    if log is None:
+        return ""
+    log.seek(0)
+    return log.read()[-4000:]
+
+
+@contextmanager
+def running(cmd: list[str], *, env: Mapping[str, str], cwd: Path, ready_url: str) -> Iterator:
+    """Start a server, wait until it answers, and stop it (SIGTERM) afterwards."""
+    # A file, not a pipe: a server whose unread pipe fills up would stall.
+    with tempfile.TemporaryFile("w+") as log:
+        proc = subprocess.Popen(cmd, cwd=cwd, env=dict(env), stdout=log, stderr=subprocess.STDOUT)
+        proc.log = log  # type: ignore[attr-defined]
+        try:
+            wait_http(ready_url, proc=proc)
+            yield proc
+        finally:
+            proc.terminate()
+            try:
+                proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+
+
+def output(proc: subprocess.Popen) -> str:
+    """The last lines a server started by running() wrote, for assertion messages."""
+    return _output(proc)
+
+
+def gunicorn_cmd(python: str | Path = sys.executable, *, port: int, workers: int = 2) -> list[str]:
+    """The command the Dockerfile, compose.yaml and systemd unit run, on a loopback port."""
+    return [
+        str(python),
+        "-m",
+        "gunicorn",
+        "-c",
+        str(GUNICORN_CONF),
+        "--bind",
+        f"127.0.0.1:{port}",
+        "--workers",
+        str(workers),
+        "app:app",
+    ]
+
+
+def app_env(**settings: str) -> dict[str, str]:
+    """This process's environment less any Seasons settings, plus the given ones."""
+    env = {k: v for k, v in os.environ.items() if k not in ("REDIS_URL", "DATABASE_URL")}
+    env.update(SCHEDULER_IN_WEB="0", LOG_FORMAT="json", LOG_LEVEL="WARNING")
+    env.update(settings)
+    return env
+
+
+def fetch(url: str, headers: Mapping[str, str] | None = None):
+    """GET a URL; return (status, headers, body) for any status."""
+    request = urllib.request.Request(url, headers=dict(headers or {}))
+    try:
+        with urllib.request.urlopen(request, timeout=30) as r:
+            return r.status, r.headers, r.read()
+    except urllib.error.HTTPError as err:
+        return err.code, err.headers, err.read()
