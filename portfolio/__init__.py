@@ -73,7 +73,7 @@ def _ensure_secret_key(app: Flask, instance: Path) -> None:
 
 
 def _init_extensions(app: Flask) -> None:
-    from . import auth, db, errors, httpcache, security
+    from . import auth, db, errors, httpcache, security, static_files
     from .extensions import cache, csrf, limiter, login_manager
 
     db.init_app(app)
@@ -85,6 +85,7 @@ def _init_extensions(app: Flask) -> None:
     errors.init_app(app)
     security.init_app(app)
     httpcache.init_app(app)
+    static_files.init_app(app)
     init_request_logging(app)
 
 

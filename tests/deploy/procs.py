@@ -109,3 +109,63 @@ def fetch(url: str, headers: Mapping[str, str] | None = None):
             return r.status, r.headers, r.read()
     except urllib.error.HTTPError as err:
         return err.code, err.headers, err.read()
+
+
+NGINX_CONF = ROOT / "deploy" / "nginx" / "seasons.conf"
+# The shipped values that a loopback run replaces; each must be in the file once.
+NGINX_SHIPPED = {
+    "listen": "listen 80;",
+    "upstream": "server 127.0.0.1:8000;",
+    "static": "alias /srv/seasons/static/;",
+    "cache": "proxy_cache_path /var/cache/nginx/seasons ",
+}
+
+
+def render_nginx(prefix: Path, *, port: int, upstream: int, static: Path) -> Path:
+    """Write nginx.conf under prefix: deploy/nginx/seasons.conf on loopback ports.
+
+    Only the listen address, the upstream, the static folder and the cache folder
+    change; everything else runs as shipped. nginx runs in the foreground as this
+    test's own process (`-p prefix -c nginx.conf`), never as the system service.
+    """
+    text = NGINX_CONF.read_text()
+    swaps = {
+        "listen": f"listen 127.0.0.1:{port};",
+        "upstream": f"server 127.0.0.1:{upstream};",
+        "static": f"alias {static}/;",
+        "cache": f"proxy_cache_path {prefix / 'cache'} ",
+    }
+    for name, shipped in NGINX_SHIPPED.items():
+        assert text.count(shipped) == 1, f"{NGINX_CONF} no longer says {shipped!r} once"
+        text = text.replace(shipped, swaps[name])
+    (prefix / "seasons.conf").write_text(text)
+    temp = "\n".join(
+        f"  {kind}_temp_path {prefix / kind};" for kind in ("client_body", "proxy", "fastcgi")
+    )
+    # Started by root (as CI is), nginx drops its workers to `nobody`, who may not
+    # enter pytest's private temporary folders; the test's own user runs them instead.
+    user = "user root;" if os.geteuid() == 0 else ""
+    conf = prefix / "nginx.conf"
+    conf.write_text(
+        f"""daemon off;
+{user}
+worker_processes 1;
+pid {prefix / "nginx.pid"};
+error_log {prefix / "error.log"} warn;
+events {{ worker_connections 1024; }}
+http {{
+  include /etc/nginx/mime.types;
+  default_type application/octet-stream;
+  access_log off;
+{temp}
+  uwsgi_temp_path {prefix / "uwsgi"};
+  scgi_temp_path {prefix / "scgi"};
+  include {prefix / "seasons.conf"};
+}}
+"""
+    )
+    return conf
+
+
+def nginx_cmd(prefix: Path, conf: Path) -> list[str]:
+    return ["nginx", "-p", str(prefix), "-c", str(conf), "-e", str(prefix / "error.log")]
