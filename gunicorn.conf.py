@@ -28,10 +28,9 @@ graceful_timeout = 30
 # for other worker classes.
 keepalive = 5
 
-# Recycle workers now and then so a slow leak can never grow without bound;
-# the jitter keeps them from all restarting at the same moment.
-max_requests = 2000
-max_requests_jitter = 200
+# No max_requests recycling: a new worker imports the app again (seconds of CPU)
+# and starts with a cold per-process cache, which at a thousand requests per
+# second would mean a restart every few seconds.
 
 # The heartbeat file of each worker on tmpfs: on a container's overlay
 # filesystem a slow write can make gunicorn think a healthy worker hung.

@@ -258,6 +258,8 @@ def main() -> int:
                 sys.executable,
                 "-m",
                 "gunicorn",
+                "-c",
+                "gunicorn.conf.py",
                 "--workers",
                 str(args.workers),
                 "--bind",

@@ -121,9 +121,9 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def wrk(url: str) -> dict:
+def wrk(url: str, duration: str = "15s") -> dict:
     out = subprocess.run(
-        ["wrk", "-t", "4", "-c", "16", "-d", "15s", "--latency", url],
+        ["wrk", "-t", "4", "-c", "16", "-d", duration, "--latency", url],
         capture_output=True,
         text=True,
         check=True,
@@ -155,6 +155,8 @@ def main() -> None:
             sys.executable,
             "-m",
             "gunicorn",
+            "-c",
+            "gunicorn.conf.py",
             "--workers",
             "4",
             "--bind",

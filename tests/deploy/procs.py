@@ -77,20 +77,20 @@ def output(proc: subprocess.Popen) -> str:
     return _output(proc)
 
 
+# The commands the Dockerfile, compose.yaml and the systemd units run; the tests run
+# them with a venv's python (`python -m …`) and test_container_files checks those files.
+MIGRATE = ["flask", "--app", "app", "db", "upgrade"]
+SERVE = ["gunicorn", "-c", "gunicorn.conf.py", "app:app"]
+COLLECT_STATIC = ["python", "-m", "portfolio.static_files"]
+SCHEDULER = ["python", "-m", "scheduler"]
+
+
 def gunicorn_cmd(python: str | Path = sys.executable, *, port: int, workers: int = 2) -> list[str]:
-    """The command the Dockerfile, compose.yaml and systemd unit run, on a loopback port."""
-    return [
-        str(python),
-        "-m",
-        "gunicorn",
-        "-c",
-        str(GUNICORN_CONF),
-        "--bind",
-        f"127.0.0.1:{port}",
-        "--workers",
-        str(workers),
-        "app:app",
-    ]
+    """SERVE with this repository's gunicorn.conf.py, on a loopback port."""
+    conf = SERVE.index("gunicorn.conf.py")
+    args = [*SERVE[1:conf], str(GUNICORN_CONF), *SERVE[conf + 1 : -1]]
+    bind = ["--bind", f"127.0.0.1:{port}", "--workers", str(workers)]
+    return [str(python), "-m", SERVE[0], *args, *bind, SERVE[-1]]
 
 
 def app_env(**settings: str) -> dict[str, str]:
@@ -121,7 +121,9 @@ NGINX_SHIPPED = {
 }
 
 
-def render_nginx(prefix: Path, *, port: int, upstream: int, static: Path) -> Path:
+def render_nginx(
+    prefix: Path, *, port: int, upstream: int, static: Path, workers: str = "1"
+) -> Path:
     """Write nginx.conf under prefix: deploy/nginx/seasons.conf on loopback ports.
 
     Only the listen address, the upstream, the static folder and the cache folder
@@ -149,7 +151,7 @@ def render_nginx(prefix: Path, *, port: int, upstream: int, static: Path) -> Pat
     conf.write_text(
         f"""daemon off;
 {user}
-worker_processes 1;
+worker_processes {workers};
 pid {prefix / "nginx.pid"};
 error_log {prefix / "error.log"} warn;
 events {{ worker_connections 1024; }}

@@ -6,6 +6,8 @@ import gzip
 import http.cookiejar
 import re
 import shutil
+import subprocess
+import sys
 import time
 import urllib.error
 import urllib.parse
@@ -15,10 +17,10 @@ from pathlib import Path
 
 import pytest
 
-from portfolio.static_files import collect
 from tests.conftest import CSRF_RE, TEST_PASSWORD
 
 from .procs import (
+    COLLECT_STATIC,
     app_env,
     free_port,
     gunicorn_cmd,
@@ -70,7 +72,9 @@ def proxied(app, database_url, tmp_path, published):
     """gunicorn (gunicorn.conf.py) and nginx (seasons.conf) on loopback; yields nginx's URL."""
     prefix = tmp_path / "nginx"
     prefix.mkdir()
-    collect(prefix / "static")
+    # The command the Dockerfile and compose.yaml run to give nginx the static files.
+    collect = [sys.executable, *COLLECT_STATIC[1:], str(prefix / "static")]
+    assert "gzipped" in subprocess.run(collect, check=True, capture_output=True, text=True).stdout
     web, front = free_port(), free_port()
     env = app_env(
         DATABASE_URL=database_url,

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from .procs import ROOT, app_env, fetch, free_port, gunicorn_cmd, output, running
+from .procs import MIGRATE, ROOT, app_env, fetch, free_port, gunicorn_cmd, output, running
 
 pytestmark = pytest.mark.slow
 
@@ -70,7 +70,7 @@ def test_wheel_installed_elsewhere_migrates_and_serves_pages(tmp_path, fresh_eng
         INSTANCE_PATH=str(tmp_path / "instance"),
     )
     migrate = subprocess.run(
-        [str(python), "-m", "flask", "--app", "app", "db", "upgrade"],
+        [str(python), "-m", *MIGRATE],
         cwd=work,
         env=env,
         capture_output=True,
