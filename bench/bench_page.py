@@ -42,6 +42,7 @@ from portfolio.models import (  # noqa: E402
 )
 from portfolio.projects import service as projects  # noqa: E402
 from portfolio.seasons import service as seasons  # noqa: E402
+from tests.deploy.procs import gunicorn_cmd  # noqa: E402
 
 STATIC_NAME = "bench-page.html"
 
@@ -151,18 +152,7 @@ def main() -> None:
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     server = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "gunicorn",
-            "-c",
-            "gunicorn.conf.py",
-            "--workers",
-            "4",
-            "--bind",
-            f"127.0.0.1:{port}",
-            "app:app",
-        ],
+        gunicorn_cmd(port=port, workers=4),
         cwd=ROOT,
         env={**os.environ, **env, "BASE_URL": base},
         stdout=subprocess.DEVNULL,
