@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import os
+import re
 import socket
+import ssl
 import subprocess
 import sys
 import tempfile
@@ -29,14 +31,20 @@ def closed_port() -> int:
     return free_port()
 
 
-def wait_http(url: str, *, seconds: float = 30, proc: subprocess.Popen | None = None) -> None:
+def wait_http(
+    url: str,
+    *,
+    seconds: float = 30,
+    proc: subprocess.Popen | None = None,
+    context: ssl.SSLContext | None = None,
+) -> None:
     """Poll until the URL answers at all (any status), or fail with the process's output."""
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         if proc is not None and proc.poll() is not None:
             raise RuntimeError(f"server exited with {proc.returncode}: {_output(proc)}")
         try:
-            urllib.request.urlopen(url, timeout=2).close()
+            urllib.request.urlopen(url, timeout=2, context=context).close()
             return
         except urllib.error.HTTPError:
             return
@@ -54,14 +62,21 @@ def _output(proc: subprocess.Popen) -> str:
 
 
 @contextmanager
-def running(cmd: list[str], *, env: Mapping[str, str], cwd: Path, ready_url: str) -> Iterator:
+def running(
+    cmd: list[str],
+    *,
+    env: Mapping[str, str],
+    cwd: Path,
+    ready_url: str,
+    context: ssl.SSLContext | None = None,
+) -> Iterator:
     """Start a server, wait until it answers, and stop it (SIGTERM) afterwards."""
     # A file, not a pipe: a server whose unread pipe fills up would stall.
     with tempfile.TemporaryFile("w+") as log:
         proc = subprocess.Popen(cmd, cwd=cwd, env=dict(env), stdout=log, stderr=subprocess.STDOUT)
         proc.log = log  # type: ignore[attr-defined]
         try:
-            wait_http(ready_url, proc=proc)
+            wait_http(ready_url, proc=proc, context=context)
             yield proc
         finally:
             proc.terminate()
@@ -121,8 +136,30 @@ NGINX_SHIPPED = {
 }
 
 
+def _with_tls(text: str, port: int, cert: Path, key: Path) -> str:
+    """Serve the documented TLS lines instead of plain HTTP, with this cert and key."""
+    lines = []
+    for line in text.splitlines():
+        stripped = line.strip()
+        if stripped.startswith("#   listen 443") or stripped.startswith("#   ssl_"):
+            line = "    " + stripped.removeprefix("#").strip()
+            line = line.replace("listen 443 ", f"listen 127.0.0.1:{port} ")
+            line = re.sub(r"ssl_certificate (\s*)\S+;", f"ssl_certificate {cert};", line)
+            line = re.sub(r"ssl_certificate_key \S+;", f"ssl_certificate_key {key};", line)
+        elif stripped == f"listen 127.0.0.1:{port};":
+            continue
+        lines.append(line)
+    return "\n".join(lines) + "\n"
+
+
 def render_nginx(
-    prefix: Path, *, port: int, upstream: int, static: Path, workers: str = "1"
+    prefix: Path,
+    *,
+    port: int,
+    upstream: int,
+    static: Path,
+    workers: str = "1",
+    tls: tuple[Path, Path] | None = None,
 ) -> Path:
     """Write nginx.conf under prefix: deploy/nginx/seasons.conf on loopback ports.
 
@@ -140,6 +177,8 @@ def render_nginx(
     for name, shipped in NGINX_SHIPPED.items():
         assert text.count(shipped) == 1, f"{NGINX_CONF} no longer says {shipped!r} once"
         text = text.replace(shipped, swaps[name])
+    if tls:
+        text = _with_tls(text, port, *tls)
     (prefix / "seasons.conf").write_text(text)
     temp = "\n".join(
         f"  {kind}_temp_path {prefix / kind};" for kind in ("client_body", "proxy", "fastcgi")

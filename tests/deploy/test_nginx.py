@@ -4,18 +4,25 @@ from __future__ import annotations
 
 import gzip
 import http.cookiejar
+import ipaddress
 import re
 import shutil
+import ssl
 import subprocess
 import sys
 import time
 import urllib.error
 import urllib.parse
 import urllib.request
-from contextlib import ExitStack
+from contextlib import ExitStack, contextmanager
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
 
 from tests.conftest import CSRF_RE, TEST_PASSWORD
 
@@ -67,8 +74,8 @@ class Visitor:
         assert any(c.name == "session" for c in self.jar)
 
 
-@pytest.fixture()
-def proxied(app, database_url, tmp_path, published):
+@contextmanager
+def proxy_stack(app, database_url, tmp_path, *, tls: tuple[Path, Path] | None = None):
     """gunicorn (gunicorn.conf.py) and nginx (seasons.conf) on loopback; yields nginx's URL."""
     prefix = tmp_path / "nginx"
     prefix.mkdir()
@@ -76,14 +83,16 @@ def proxied(app, database_url, tmp_path, published):
     collect = [sys.executable, *COLLECT_STATIC[1:], str(prefix / "static")]
     assert "gzipped" in subprocess.run(collect, check=True, capture_output=True, text=True).stdout
     web, front = free_port(), free_port()
+    base = f"{'https' if tls else 'http'}://127.0.0.1:{front}"
     env = app_env(
         DATABASE_URL=database_url,
         SECRET_KEY=app.config["SECRET_KEY"],
         INSTANCE_PATH=str(tmp_path / "instance"),
-        BASE_URL=f"http://127.0.0.1:{front}",
+        BASE_URL=base,
         PROXY_COUNT="1",
     )
-    conf = render_nginx(prefix, port=front, upstream=web, static=prefix / "static")
+    conf = render_nginx(prefix, port=front, upstream=web, static=prefix / "static", tls=tls)
+    context = ssl.create_default_context(cafile=str(tls[0])) if tls else None
     with ExitStack() as stack:
         web_server = stack.enter_context(
             running(
@@ -93,13 +102,68 @@ def proxied(app, database_url, tmp_path, published):
                 ready_url=f"http://127.0.0.1:{web}/healthz",
             )
         )
-        base = f"http://127.0.0.1:{front}"
         stack.enter_context(
-            running(nginx_cmd(prefix, conf), env=env, cwd=prefix, ready_url=base + "/healthz")
+            running(
+                nginx_cmd(prefix, conf),
+                env=env,
+                cwd=prefix,
+                ready_url=base + "/healthz",
+                context=context,
+            )
         )
-        yield base, prefix
+        yield base, prefix, context
         # Shown when a test fails.
         print(output(web_server), (prefix / "error.log").read_text()[-3000:])
+
+
+@pytest.fixture()
+def proxied(app, database_url, tmp_path, published):
+    with proxy_stack(app, database_url, tmp_path) as (base, prefix, _):
+        yield base, prefix
+
+
+def _self_signed(folder: Path) -> tuple[Path, Path]:
+    """A certificate for 127.0.0.1 and its key, as PEM files."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = datetime.now(UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - timedelta(minutes=5))
+        .not_valid_after(now + timedelta(days=1))
+        .add_extension(
+            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+            critical=False,
+        )
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    cert_path, key_path = folder / "cert.pem", folder / "key.pem"
+    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    return cert_path, key_path
+
+
+def test_the_documented_tls_lines_serve_https(app, database_url, tmp_path, published):
+    """seasons.conf with its TLS lines switched on serves pages over HTTPS, with HSTS."""
+    _, project = published
+    tls = _self_signed(tmp_path)
+    with proxy_stack(app, database_url, tmp_path, tls=tls) as (base, _, context):
+        assert base.startswith("https://")
+        with urllib.request.urlopen(f"{base}/u/maya/{project.slug}", context=context) as r:
+            assert r.status == 200 and b"Digit classifier" in r.read()
+            assert r.headers["Strict-Transport-Security"].startswith("max-age=")
+            assert r.headers["X-Cache-Status"] in ("MISS", "HIT", "EXPIRED")
 
 
 def test_static_files_come_from_nginx_gzipped_and_cached_for_a_year(proxied, published):
