@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import gzip
 import http.cookiejar
-import ipaddress
 import re
 import shutil
 import ssl
@@ -15,16 +14,12 @@ import urllib.error
 import urllib.parse
 import urllib.request
 from contextlib import ExitStack, contextmanager
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
 
 from tests.conftest import CSRF_RE, TEST_PASSWORD
+from tests.tls import make_tls_files
 
 from .procs import (
     COLLECT_STATIC,
@@ -122,42 +117,12 @@ def proxied(app, database_url, tmp_path, published):
         yield base, prefix
 
 
-def _self_signed(folder: Path) -> tuple[Path, Path]:
-    """A certificate for 127.0.0.1 and its key, as PEM files."""
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
-    now = datetime.now(UTC)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - timedelta(minutes=5))
-        .not_valid_after(now + timedelta(days=1))
-        .add_extension(
-            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
-            critical=False,
-        )
-        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-        .sign(key, hashes.SHA256())
-    )
-    cert_path, key_path = folder / "cert.pem", folder / "key.pem"
-    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    key_path.write_bytes(
-        key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
-    )
-    return cert_path, key_path
-
-
 def test_the_documented_tls_lines_serve_https(app, database_url, tmp_path, published):
     """seasons.conf with its TLS lines switched on serves pages over HTTPS, with HSTS."""
     _, project = published
-    tls = _self_signed(tmp_path)
+    (tmp_path / "tls").mkdir()
+    files = make_tls_files(tmp_path / "tls")
+    tls = (files.cert_file, files.key_file)
     with proxy_stack(app, database_url, tmp_path, tls=tls) as (base, _, context):
         assert base.startswith("https://")
         with urllib.request.urlopen(f"{base}/u/maya/{project.slug}", context=context) as r:
