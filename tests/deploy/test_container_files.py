@@ -50,11 +50,14 @@ def test_dockerfile_builds_the_wheel_and_serves_it_as_the_tests_do():
     assert user not in ("root", "0")
     (cmd,) = [json.loads(args) for op, args in steps if op == "CMD"]
     assert _served(cmd) == SERVE and cmd[cmd.index("--bind") + 1] == "0.0.0.0:8000"
+    ignored = (ROOT / ".dockerignore").read_text().split()
+    assert {".env", ".venv", "instance", ".git"} <= set(ignored)
     for op, args in steps:
         if op == "COPY" and not args.startswith("--from"):
             *sources, _ = args.split()
             for source in sources:
                 assert (ROOT / source).exists(), f"Dockerfile copies missing {source}"
+                assert source not in ignored, f".dockerignore hides {source}"
 
 
 def test_compose_runs_the_tested_commands_with_every_needed_setting():
