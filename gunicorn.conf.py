@@ -47,9 +47,12 @@ control_socket_disable = True
 # nginx's address) only if gunicorn is reachable from nothing but that proxy.
 
 # Logs: gunicorn's error log as JSON on stderr in the same shape as the app's
-# (portfolio/logs.py). The access log is off: nginx keeps one, and the app writes
-# one JSON line per request (logger seasons.request, with its duration). Add
-# `--access-logfile -` to also get gunicorn's line in the format below.
+# (portfolio/logs.py). gunicorn's access log is off: nginx keeps one, and the app
+# writes one JSON line per request at LOG_LEVEL=INFO (logger seasons.request, with
+# its duration). To have gunicorn's too, set the handlers of gunicorn.access below
+# to ["stdout"]: one JSON object per request whose message has this format
+# (remote address, request line, status, bytes, milliseconds, referrer, agent).
+# (--access-logfile has no effect: this dictionary reconfigures the logger after it.)
 access_log_format = '%(h)s "%(r)s" %(s)s %(B)s %(M)sms "%(f)s" "%(a)s"'
 logconfig_dict = {
     "version": 1,
@@ -60,7 +63,12 @@ logconfig_dict = {
             "class": "logging.StreamHandler",
             "formatter": "json",
             "stream": "ext://sys.stderr",
-        }
+        },
+        "stdout": {
+            "class": "logging.StreamHandler",
+            "formatter": "json",
+            "stream": "ext://sys.stdout",
+        },
     },
     # The app adds its own root handler (portfolio/logs.py); gunicorn's merged
     # defaults name handlers this dict replaces, so root is spelt out.
