@@ -34,7 +34,7 @@ def closed_port() -> int:
 def wait_http(
     url: str,
     *,
-    seconds: float = 30,
+    seconds: float = 60,
     proc: subprocess.Popen | None = None,
     context: ssl.SSLContext | None = None,
 ) -> None:
