@@ -46,6 +46,8 @@ from sqlalchemy import create_engine, text
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from tests.deploy.procs import gunicorn_cmd  # noqa: E402
+
 PG = os.environ.get("BENCH_PG", "postgresql+psycopg://postgres@127.0.0.1:5432")
 REDIS = "redis://127.0.0.1:6379/15"
 PASSWORD = "correct horse battery staple"
@@ -255,16 +257,7 @@ def main() -> int:
         path = prepare(url, instance, args.writers)
         subprocess.run(["redis-cli", "-n", "15", "FLUSHDB"], check=False, capture_output=True)
         web = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "gunicorn",
-                "--workers",
-                str(args.workers),
-                "--bind",
-                f"127.0.0.1:{port}",
-                "app:app",
-            ],
+            gunicorn_cmd(port=port, workers=args.workers),
             cwd=ROOT,
             env=env,
             stdout=subprocess.DEVNULL,

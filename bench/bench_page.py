@@ -42,6 +42,7 @@ from portfolio.models import (  # noqa: E402
 )
 from portfolio.projects import service as projects  # noqa: E402
 from portfolio.seasons import service as seasons  # noqa: E402
+from tests.deploy.procs import gunicorn_cmd  # noqa: E402
 
 STATIC_NAME = "bench-page.html"
 
@@ -121,9 +122,9 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def wrk(url: str) -> dict:
+def wrk(url: str, duration: str = "15s") -> dict:
     out = subprocess.run(
-        ["wrk", "-t", "4", "-c", "16", "-d", "15s", "--latency", url],
+        ["wrk", "-t", "4", "-c", "16", "-d", duration, "--latency", url],
         capture_output=True,
         text=True,
         check=True,
@@ -151,16 +152,7 @@ def main() -> None:
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     server = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "gunicorn",
-            "--workers",
-            "4",
-            "--bind",
-            f"127.0.0.1:{port}",
-            "app:app",
-        ],
+        gunicorn_cmd(port=port, workers=4),
         cwd=ROOT,
         env={**os.environ, **env, "BASE_URL": base},
         stdout=subprocess.DEVNULL,

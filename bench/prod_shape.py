@@ -137,7 +137,18 @@ def main() -> int:
         )
         subprocess.run(["redis-cli", "-n", "14", "FLUSHDB"], check=False, capture_output=True)
         web = subprocess.Popen(
-            [PY, "-m", "gunicorn", "--workers", "4", "--bind", f"127.0.0.1:{port}", "app:app"],
+            [
+                PY,
+                "-m",
+                "gunicorn",
+                "-c",
+                "gunicorn.conf.py",
+                "--workers",
+                "4",
+                "--bind",
+                f"127.0.0.1:{port}",
+                "app:app",
+            ],
             cwd=ROOT,
             env=env,
             stdout=subprocess.DEVNULL,

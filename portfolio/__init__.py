@@ -13,8 +13,19 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from . import config as config_module
 from .logs import configure_logging, init_request_logging
 
-ROOT = Path(__file__).resolve().parent.parent
+PACKAGE = Path(__file__).resolve().parent
+ROOT = PACKAGE.parent
 logger = logging.getLogger(__name__)
+
+
+def shipped_folder(name: str) -> Path:
+    """Find templates/ or content/: inside the installed wheel, else beside the package.
+
+    The wheel maps the top-level folders to portfolio/_<name> (see pyproject.toml);
+    a checkout or an editable install reads them where they are in the repository.
+    """
+    installed = PACKAGE / f"_{name}"
+    return installed if installed.is_dir() else ROOT / name
 
 
 def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
@@ -27,12 +38,12 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
         __name__,
         instance_path=overrides.get("INSTANCE_PATH") or config_module.instance_path_from_env(),
         instance_relative_config=True,
-        template_folder=str(ROOT / "templates"),
+        template_folder=str(shipped_folder("templates")),
         static_folder="static",
     )
     instance = Path(app.instance_path)
     app.config.update(config_module.from_env(instance))
-    app.config["CONTENT_DIR"] = str(ROOT / "content")
+    app.config["CONTENT_DIR"] = str(shipped_folder("content"))
     app.config.update(overrides)
     _ensure_secret_key(app, instance)
     configure_logging(app.config["LOG_LEVEL"], app.config["LOG_FORMAT"])
@@ -63,7 +74,7 @@ def _ensure_secret_key(app: Flask, instance: Path) -> None:
 
 
 def _init_extensions(app: Flask) -> None:
-    from . import auth, db, errors, security
+    from . import auth, db, errors, httpcache, security, static_files
     from .extensions import cache, csrf, limiter, login_manager
 
     db.init_app(app)
@@ -74,6 +85,8 @@ def _init_extensions(app: Flask) -> None:
     auth.init_app(app)
     errors.init_app(app)
     security.init_app(app)
+    httpcache.init_app(app)
+    static_files.init_app(app)
     init_request_logging(app)
 
 

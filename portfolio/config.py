@@ -19,6 +19,10 @@ KNOWN_DEV_SECRETS = frozenset(
     {"dev", "development", "secret", "changeme", "change-me", "please-change-me", "seasons-dev"}
 )
 
+# redis-py connection options for the cache and the rate limits: a Redis that does
+# not answer costs about a second, not the operating system's TCP timeout.
+REDIS_CONNECTION_OPTIONS = {"socket_connect_timeout": 1.0, "socket_timeout": 1.0}
+
 
 def _env(environ: Mapping[str, str], name: str, default: str | None = None) -> str | None:
     value = environ.get(name, "")
@@ -115,10 +119,16 @@ def from_env(instance_path: Path, environ: Mapping[str, str] | None = None) -> d
         # Number of reverse proxies in front of the app whose X-Forwarded-* to trust.
         "PROXY_COUNT": int(_env(env, "PROXY_COUNT", "0") or 0),
         # Redis for rate limits and caches shared across workers. Unset: in-memory.
+        # Redis down fails open: the cache reads as a miss (portfolio/caching.py) and
+        # rate limits fall back to per-process memory until Redis answers again.
         "REDIS_URL": redis_url,
         "RATELIMIT_STORAGE_URI": redis_url or "memory://",
-        "CACHE_TYPE": "RedisCache" if redis_url else "SimpleCache",
+        "RATELIMIT_STORAGE_OPTIONS": dict(REDIS_CONNECTION_OPTIONS) if redis_url else {},
+        "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,
+        "RATELIMIT_SWALLOW_ERRORS": True,
+        "CACHE_TYPE": "portfolio.caching.FailOpenRedisCache" if redis_url else "SimpleCache",
         "CACHE_REDIS_URL": redis_url,
+        "CACHE_OPTIONS": dict(REDIS_CONNECTION_OPTIONS) if redis_url else None,
         "CACHE_KEY_PREFIX": "seasons:",
         "CACHE_DEFAULT_TIMEOUT": 24 * 3600,
         # Rate limits (Flask-Limiter syntax) for login and sign-up attempts per address.

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, jsonify, render_template, request
+from flask import Flask, current_app, jsonify, make_response, render_template, request
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException
 
 logger = logging.getLogger(__name__)
@@ -20,7 +22,12 @@ MESSAGES = {
     413: "That upload is too large.",
     429: "Too many attempts. Please wait a little and try again.",
     500: "Something went wrong on our side. It has been logged.",
+    503: "Seasons is briefly unavailable. Please try again in a minute.",
 }
+
+# The database did not answer (refused, dropped, pool exhausted): a 503 the visitor
+# may retry, never a traceback.
+DATABASE_DOWN = (OperationalError, InterfaceError, PoolTimeout)
 
 
 class DomainError(Exception):
@@ -65,7 +72,39 @@ def render_error(status: int, message: str | None = None):
     return render_template(template, status=status, message=message), status
 
 
+def render_unavailable():
+    """The 503 answer, built without the database.
+
+    errors/503.html extends no layout and is rendered straight from the Jinja
+    environment: render_template would run the context processors, and
+    Flask-Login's loads the signed-in user from the database.
+    """
+    message = MESSAGES[503]
+    if wants_json():
+        response = jsonify({"status": 503, "error": message})
+    else:
+        template = current_app.jinja_env.get_template("errors/503.html")
+        response = make_response(template.render(message=message))
+    response.status_code = 503
+    response.headers["Retry-After"] = "30"
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
 def init_app(app: Flask) -> None:
+    def _database_down(err: Exception):
+        logger.error(
+            "database unavailable on %s %s: %s",
+            request.method,
+            request.path,
+            err.__class__.__name__,
+            exc_info=err,
+        )
+        return render_unavailable()
+
+    for exc_class in DATABASE_DOWN:
+        app.register_error_handler(exc_class, _database_down)
+
     @app.errorhandler(CSRFError)
     def _csrf(err: CSRFError):
         return render_error(

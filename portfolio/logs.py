@@ -10,16 +10,19 @@ from flask import Flask, g, request
 from pythonjsonlogger.json import JsonFormatter
 
 
+def json_formatter() -> logging.Formatter:
+    """One JSON object per record; gunicorn.conf.py uses it for gunicorn's own log too."""
+    return JsonFormatter(
+        "%(asctime)s %(levelname)s %(name)s %(message)s",
+        rename_fields={"asctime": "time", "levelname": "level", "name": "logger"},
+    )
+
+
 def configure_logging(level: str, fmt: str) -> None:
     """Send every log record to stderr in the chosen format, once per process."""
     handler = logging.StreamHandler(sys.stderr)
     if fmt == "json":
-        handler.setFormatter(
-            JsonFormatter(
-                "%(asctime)s %(levelname)s %(name)s %(message)s",
-                rename_fields={"asctime": "time", "levelname": "level", "name": "logger"},
-            )
-        )
+        handler.setFormatter(json_formatter())
     else:
         handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
     root = logging.getLogger()

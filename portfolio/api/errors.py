@@ -18,7 +18,7 @@ from werkzeug.exceptions import HTTPException, MethodNotAllowed
 from werkzeug.http import HTTP_STATUS_CODES
 
 from ..db import get_session
-from ..errors import DomainError
+from ..errors import DATABASE_DOWN, DomainError
 
 logger = logging.getLogger(__name__)
 
@@ -37,6 +37,7 @@ DEFAULT_DETAIL = {
     422: "Some fields are not valid.",
     429: "Too many requests. Wait a little and try again.",
     500: "Something went wrong on our side. It has been logged.",
+    503: "The service is briefly unavailable. Retry after the Retry-After seconds.",
 }
 
 
@@ -140,12 +141,21 @@ def _unhandled(err: BaseException) -> Response:
     return problem_response(500)
 
 
+def _unavailable(err: Exception) -> Response:
+    logger.error("database unavailable on API %s %s", request.method, request.path, exc_info=err)
+    response = problem_response(503, headers={"Retry-After": "30"})
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
 def register(bp: Blueprint) -> None:
     """Attach the handlers to the API blueprint (they win over the app's HTML ones)."""
     bp.register_error_handler(CSRFError, _csrf)
     bp.register_error_handler(Problem, _problem)
     bp.register_error_handler(DomainError, _domain)
     bp.register_error_handler(HTTPException, _http)
+    for exc_class in DATABASE_DOWN:
+        bp.register_error_handler(exc_class, _unavailable)
     bp.register_error_handler(Exception, _unhandled)
 
 

@@ -27,6 +27,7 @@ from sqlalchemy import bindparam, select
 
 from ..db import get_engine
 from ..extensions import cache
+from ..httpcache import visitor_cache_control
 from ..models import Project, User, Visibility, utcnow
 
 # Drafts are never served from the cache: they go through the access checks.
@@ -110,7 +111,8 @@ def _from_cache(stamp: PageStamp, kind: str, tag: str) -> Response | None:
 def _add_validators(response: Response, stamp: PageStamp, tag: str) -> None:
     response.set_etag(tag)
     response.last_modified = stamp.updated_at
-    # Browsers and proxies revalidate every time (a cheap 304 with the ETag), so a
-    # new comment or sync shows on the very next request, not a minute later.
-    # Set as a string: the cache_control object parses and rewrites it per change.
-    response.headers["Cache-Control"] = "public, no-cache"
+    # Browsers revalidate every time (a cheap 304 with the ETag), so a new comment or
+    # sync shows on their next request; a proxy in front may keep the page for a few
+    # seconds (httpcache.SHARED_SECONDS). Set as a string: the cache_control object
+    # parses and rewrites it per change.
+    response.headers["Cache-Control"] = visitor_cache_control()

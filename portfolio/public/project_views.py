@@ -99,8 +99,10 @@ def project(handle: str, slug: str):
             results=res,
             show_all_config=request.args.get("config") == "all",
             can_edit=can_edit,
-            milestone_form=MilestoneForm(formdata=None),
-            complete_form=CompleteForm(formdata=None),
+            # Forms only for editors: building one puts a CSRF token in the session,
+            # and an anonymous page must not set a cookie (it is cached and shared).
+            milestone_form=MilestoneForm(formdata=None) if can_edit else None,
+            complete_form=CompleteForm(formdata=None) if can_edit else None,
             bundle=bundle_filename(),
             now=now,
         )

@@ -9,6 +9,7 @@ from ..auth import service as accounts
 from ..content import render_page
 from ..db import get_session
 from ..discussion import updates as discussion
+from ..httpcache import shared_cacheable
 from ..markdown import render_markdown
 from ..models import Project, User, Visibility, utcnow
 from ..seasons import health
@@ -18,6 +19,7 @@ bp = Blueprint("public", __name__)
 
 
 @bp.get("/")
+@shared_cacheable
 def home():
     return render_template("public/home.html", intro=render_page("home"))
 
@@ -30,6 +32,7 @@ def _user_or_404(handle: str) -> User:
 
 
 @bp.get("/u/<handle>")
+@shared_cacheable
 def profile(handle: str):
     """A learner's public portfolio: bio, record, and one card per public project."""
     session = get_session()

@@ -9,6 +9,7 @@ from sqlmodel import select
 from ..db import get_session
 from ..discussion import feedback
 from ..forms import ActionForm
+from ..httpcache import shared_cacheable
 from ..models import Project, User, Visibility, utcnow
 from ..projects import service as projects
 from . import health, milestones, service
@@ -19,6 +20,7 @@ bp = Blueprint("seasons", __name__)
 
 
 @bp.get("/seasons")
+@shared_cacheable
 def index():
     session = get_session()
     current, upcoming = service.ensure_current_and_next(session, utcnow().date())
@@ -32,6 +34,7 @@ def index():
 
 
 @bp.get("/seasons/<slug>")
+@shared_cacheable
 def show(slug: str):
     session = get_session()
     service.ensure_current_and_next(session, utcnow().date())

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask.testing import FlaskClient
 from sqlalchemy import update
 
+from portfolio import httpcache
 from portfolio.models import Project, Visibility
 from portfolio.public import project_views
 from tests.conftest import csrf_token, login
@@ -48,7 +49,7 @@ def test_warm_page_is_served_without_loading_the_project(client, monkeypatch, pu
     page = client.get(base)
     assert page.status_code == 200 and page.data == cold.data
     assert page.headers["ETag"] == etag and page.headers["Last-Modified"]
-    assert page.headers["Cache-Control"] == "public, no-cache"
+    assert page.headers["Cache-Control"] == httpcache.PUBLIC
     assert "Cookie" in page.headers["Vary"]
     assert page.headers["Content-Security-Policy"].startswith("default-src 'self'")
     assert page.headers["X-Frame-Options"] == "DENY"
