@@ -52,7 +52,7 @@ def _private(body, status: int = 200):
 
 def _link_problem(err: DomainError, purpose: str):
     """The page for a link that cannot be used: why, and how to get a new one."""
-    status = err.status if isinstance(err, LinkError) else 403
+    status = err.status
     expired = isinstance(err, LinkError) and err.expired
     return _private(
         render_template(

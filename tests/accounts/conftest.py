@@ -10,6 +10,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from scheduler import jobs
+from tests.api.conftest import make_token  # noqa: F401  (fixture re-used here)
 from tests.conftest import TEST_PASSWORD, csrf_token
 from tests.notify.conftest import (  # noqa: F401  (fixtures re-used here)
     SMTPServer,
@@ -52,3 +53,9 @@ def ask_reset(client: FlaskClient, email: str):
 @pytest.fixture
 def password() -> str:
     return TEST_PASSWORD
+
+
+def mailed_link(app: Flask, server: SMTPServer, to: str, kind: str) -> str:
+    """Send what is queued through the loopback server and return the newest `kind` link."""
+    deliver(app)
+    return link_in(server, to, kind)

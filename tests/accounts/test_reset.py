@@ -11,7 +11,7 @@ from sqlmodel import select
 from portfolio.models import Delivery, EmailToken, User, utcnow
 from tests.conftest import TEST_PASSWORD, csrf_token, login
 
-from .conftest import NEW_PASSWORD, ask_reset, deliver, link_in, post_form
+from .conftest import NEW_PASSWORD, ask_reset, deliver, link_in, mailed_link, post_form
 
 
 def reset_with(client, path: str, password: str = NEW_PASSWORD):
@@ -94,8 +94,7 @@ def test_link_issued_before_a_suspension_is_refused(smtp_app, smtp_server, sessi
     ada = make_user("ada")
     client = smtp_app.test_client()
     ask_reset(client, ada.email)
-    deliver(smtp_app)
-    path = link_in(smtp_server, ada.email, "password/reset")
+    path = mailed_link(smtp_app, smtp_server, ada.email, "password/reset")
     session.get(User, ada.id).suspended_at = utcnow()
     session.commit()
     response = client.get(path)
@@ -111,8 +110,7 @@ def test_bad_links_are_refused_clearly(smtp_app, smtp_server, session, make_user
     ada = make_user("ada")
     client = smtp_app.test_client()
     ask_reset(client, ada.email)
-    deliver(smtp_app)
-    path = link_in(smtp_server, ada.email, "password/reset")
+    path = mailed_link(smtp_app, smtp_server, ada.email, "password/reset")
     secret = path.rsplit("/", 1)[1]
     tampered = secret[:-2] + ("AA" if not secret.endswith("AA") else "BB")
     for bad in (
@@ -138,8 +136,7 @@ def test_expired_link_says_so_and_offers_a_new_one(smtp_app, smtp_server, sessio
     ada = make_user("ada")
     client = smtp_app.test_client()
     ask_reset(client, ada.email)
-    deliver(smtp_app)
-    path = link_in(smtp_server, ada.email, "password/reset")
+    path = mailed_link(smtp_app, smtp_server, ada.email, "password/reset")
     token = session.exec(select(EmailToken)).one()
     session.refresh(token)
     assert token.expires_at - token.created_at <= timedelta(hours=1, seconds=5)
@@ -158,11 +155,9 @@ def test_a_newer_request_replaces_the_older_link(smtp_app, smtp_server, make_use
     ada = make_user("ada")
     client = smtp_app.test_client()
     ask_reset(client, ada.email)
-    deliver(smtp_app)
-    first = link_in(smtp_server, ada.email, "password/reset")
+    first = mailed_link(smtp_app, smtp_server, ada.email, "password/reset")
     ask_reset(client, ada.email)
-    deliver(smtp_app)
-    second = link_in(smtp_server, ada.email, "password/reset")
+    second = mailed_link(smtp_app, smtp_server, ada.email, "password/reset")
     assert first != second
     assert client.get(first).status_code == 400
     assert client.get(second).status_code == 200
@@ -172,8 +167,7 @@ def test_a_password_change_voids_pending_reset_links(smtp_app, smtp_server, make
     """Changing the password in settings makes an unused reset link useless."""
     ada = make_user("ada")
     ask_reset(smtp_app.test_client(), ada.email)
-    deliver(smtp_app)
-    path = link_in(smtp_server, ada.email, "password/reset")
+    path = mailed_link(smtp_app, smtp_server, ada.email, "password/reset")
     browser = smtp_app.test_client()
     login(browser, ada)
     response = post_form(
@@ -191,8 +185,7 @@ def test_a_link_for_another_account_is_refused_while_signed_in(
     """Signed in as Bob, Ada's link is refused and Ada's password is untouched."""
     ada, bob = make_user("ada"), make_user("bob")
     ask_reset(smtp_app.test_client(), ada.email)
-    deliver(smtp_app)
-    path = link_in(smtp_server, ada.email, "password/reset")
+    path = mailed_link(smtp_app, smtp_server, ada.email, "password/reset")
     as_bob = smtp_app.test_client()
     login(as_bob, bob)
     response = as_bob.get(path)
@@ -207,8 +200,7 @@ def test_new_password_follows_the_strength_rules(smtp_app, smtp_server, session,
     ada = make_user("ada")
     client = smtp_app.test_client()
     ask_reset(client, ada.email)
-    deliver(smtp_app)
-    path = link_in(smtp_server, ada.email, "password/reset")
+    path = mailed_link(smtp_app, smtp_server, ada.email, "password/reset")
     weak = reset_with(client, path, "password1")
     assert weak.status_code == 422
     assert "at least 10 characters" in weak.get_data(as_text=True)
