@@ -35,7 +35,7 @@ def _address_key() -> str:
 
 
 def _account_key() -> str:
-    return f"account:{current_user.get_id().partition(':')[0]}"
+    return f"account:{current_user.id}"
 
 
 def _viewer() -> User | None:
