@@ -139,15 +139,15 @@ def _confirm_page(token: str, *, purpose: str, check, title: str, button: str, d
     form = ActionForm()
     if form.validate_on_submit():
         try:
-            user = check(session, token, viewer=_viewer(), now=utcnow())
+            check(session, token, viewer=_viewer(), now=utcnow())
         except DomainError as err:
             session.rollback()
             return _link_problem(err, purpose)
         session.commit()
         flash(done, "success")
         if current_user.is_authenticated:
-            return redirect(url_for("auth.profile"))
-        return redirect(url_for("auth.login", email=user.email))
+            return redirect(url_for("auth.email_settings"))
+        return redirect(url_for("auth.login"))
     # Check the link before offering the button, so a bad one says so at once.
     try:
         email_links.find(session, token, TokenPurpose(purpose), viewer=_viewer(), now=utcnow())
