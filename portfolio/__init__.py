@@ -92,7 +92,11 @@ def _init_extensions(app: Flask) -> None:
 
 def _register_blueprints(app: Flask) -> None:
     from .admin.views import bp as admin_bp
-    from .auth import token_views  # noqa: F401  (adds the API token settings to auth.bp)
+    from .auth import (  # noqa: F401  (account pages on auth.bp)
+        account_views,
+        recovery_views,
+        token_views,
+    )
     from .auth.views import bp as auth_bp
     from .projects import writeup_views  # noqa: F401  (adds write-up routes to projects.bp)
     from .projects.views import bp as projects_bp

@@ -37,6 +37,8 @@ SECRETS = {
     ("tracking_credentials", "secret_encrypted"),
     ("api_tokens", "token_hash"),
     ("calendar_feeds", "token"),
+    ("email_tokens", "token_hash"),
+    ("user_sessions", "key_hash"),
 }
 UNUSABLE_HASH = "!imported-without-password"
 
@@ -105,8 +107,10 @@ def import_data(conn: Connection, data: dict[str, Any]) -> dict[str, int]:
                 values.setdefault("login_id", f"imported-{values['id']}")
             if table.name == "calendar_feeds" and "token" not in values:
                 continue  # the user makes a new link in settings
-            if table.name == "api_tokens" and "token_hash" not in values:
+            if table.name in ("api_tokens", "email_tokens") and "token_hash" not in values:
                 continue
+            if table.name == "user_sessions" and "key_hash" not in values:
+                continue  # people sign in again
             if table.name == "tracking_credentials" and "secret_encrypted" not in values:
                 continue
             fixed.append(values)

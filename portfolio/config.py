@@ -134,6 +134,17 @@ def from_env(instance_path: Path, environ: Mapping[str, str] | None = None) -> d
         # Rate limits (Flask-Limiter syntax) for login and sign-up attempts per address.
         "LOGIN_RATE_LIMIT": _env(env, "LOGIN_RATE_LIMIT", "10 per minute;50 per hour"),
         "SIGNUP_RATE_LIMIT": _env(env, "SIGNUP_RATE_LIMIT", "5 per minute;20 per hour"),
+        # Password-reset requests and verification resends per client address, and per
+        # email address or account (Flask-Limiter syntax): both apply.
+        "ACCOUNT_EMAIL_RATE_LIMIT": _env(
+            env, "ACCOUNT_EMAIL_RATE_LIMIT", "5 per minute;20 per hour"
+        ),
+        "ACCOUNT_EMAIL_ADDRESS_RATE_LIMIT": _env(
+            env, "ACCOUNT_EMAIL_ADDRESS_RATE_LIMIT", "3 per 15 minutes;10 per day"
+        ),
+        # 1: accounts whose email address is not confirmed cannot comment, post updates or
+        # publish, and get no reminder or digest emails. Off by default.
+        "REQUIRE_VERIFIED_EMAIL": _bool(_env(env, "REQUIRE_VERIFIED_EMAIL"), False),
         # JSON API budget per signed-in user (any token or session), else per address.
         "API_RATE_LIMIT": _env(env, "API_RATE_LIMIT", "120 per minute;3000 per hour"),
         # Log level and format (json or text) for the stderr log.

@@ -10,13 +10,20 @@ from flask_wtf import FlaskForm
 from .errors import DomainError
 
 
-def apply_error(form: FlaskForm, err: DomainError) -> None:
-    """Attach a service error to the matching field, or to the form as a whole."""
-    field = getattr(form, err.field, None) if err.field else None
-    if field is not None and hasattr(field, "errors"):
-        field.errors = [*field.errors, err.message]
-    else:
-        form.form_errors.append(err.message)
+def apply_error(form: FlaskForm, err: DomainError, *, keep_field_errors: bool = False) -> None:
+    """Attach a service error (or each of several) to its field, or to the form as a whole.
+
+    With `keep_field_errors`, a field that already shows an error from the
+    form's own validators keeps only that one, so a person is not told twice.
+    """
+    for one in getattr(err, "errors", None) or [err]:
+        field = getattr(form, one.field, None) if one.field else None
+        if field is not None and hasattr(field, "errors"):
+            if keep_field_errors and field.errors:
+                continue
+            field.errors = [*field.errors, one.message]
+        else:
+            form.form_errors.append(one.message)
 
 
 def commit_or_show(session, form: FlaskForm, action: Callable[[], object]) -> bool:
@@ -36,13 +43,18 @@ def commit_or_show(session, form: FlaskForm, action: Callable[[], object]) -> bo
 
 
 def safe_next(target: str | None, default: str) -> str:
-    """Allow only same-site relative paths as a post-login redirect."""
-    if not target:
+    """Allow only same-site relative paths as a post-login redirect.
+
+    Refused: absolute URLs, scheme-relative "//host", "/\\host" (browsers read a
+    backslash as a slash), any "scheme:" such as javascript:, control
+    characters and whitespace (browsers strip some of them before parsing).
+    """
+    if not target or len(target) > 2000:
+        return default
+    if any(ord(ch) < 0x21 or ord(ch) == 0x7F for ch in target) or "\\" in target:
         return default
     parts = urlsplit(target)
     if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
-        return default
-    if "\\" in target:
         return default
     return target
 

@@ -98,6 +98,8 @@ def app(migrated_engine: Engine, database_url: str, tmp_path: Path) -> Iterator[
             # Rate limits have their own tests, which lower these again.
             "LOGIN_RATE_LIMIT": "1000 per minute",
             "SIGNUP_RATE_LIMIT": "1000 per minute",
+            "ACCOUNT_EMAIL_RATE_LIMIT": "1000 per minute",
+            "ACCOUNT_EMAIL_ADDRESS_RATE_LIMIT": "1000 per minute",
         }
     )
     yield app

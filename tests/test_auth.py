@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import func
 from sqlmodel import select
 
@@ -13,7 +14,7 @@ def _count(session) -> int:
     return session.exec(select(func.count()).select_from(User)).one()
 
 
-def _signup(client, **fields):
+def _signup(client, next_path: str | None = None, **fields):
     data = {
         "email": "ada@example.com",
         "handle": "ada-l",
@@ -23,7 +24,7 @@ def _signup(client, **fields):
         "csrf_token": csrf_token(client, "/signup"),
     }
     data.update(fields)
-    return client.post("/signup", data=data)
+    return client.post("/signup", data=data, query_string={"next": next_path} if next_path else {})
 
 
 def test_signup_creates_learner_and_logs_in(client, session):
@@ -147,14 +148,47 @@ def test_wrong_password_is_generic(client, make_user):
     assert "do not match an account" in unknown.get_data(as_text=True)
 
 
-def test_next_redirect_only_to_same_site(client, make_user):
+@pytest.mark.parametrize(
+    "target",
+    [
+        "https://evil.example/steal",
+        "//evil.example/steal",
+        "/\\evil.example/steal",
+        "\\\\evil.example",
+        "javascript:alert(1)",
+        "JaVaScRiPt:alert(1)",
+        "/ok\\..\\evil",
+        "/\t/evil.example",
+        "/%0a/x\n",
+        "http:/evil.example",
+        "evil.example",
+    ],
+)
+def test_next_pointing_off_site_is_ignored(client, make_user, target):
+    """Off-site, scheme-relative, backslash, javascript: and control-character targets
+    all land on the dashboard instead."""
     user = make_user("grace")
     token = csrf_token(client)
     response = client.post(
-        "/login?next=https://evil.example/steal",
+        "/login",
+        query_string={"next": target},
         data={"email": user.email, "password": TEST_PASSWORD, "csrf_token": token},
     )
-    assert response.headers["Location"] == "/"
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/dashboard"
+
+
+def test_login_and_signup_land_on_a_same_site_next(client, make_user):
+    """A relative same-site `next` is honoured after log-in and after sign-up."""
+    user = make_user("grace")
+    response = client.post(
+        "/login?next=/settings/sessions",
+        data={"email": user.email, "password": TEST_PASSWORD, "csrf_token": csrf_token(client)},
+    )
+    assert response.headers["Location"] == "/settings/sessions"
+    fresh = client.application.test_client()
+    response = _signup(fresh, next_path="/seasons?x=1")
+    assert response.headers["Location"] == "/seasons?x=1"
 
 
 def test_tampered_session_cookie_is_anonymous(client, make_user):

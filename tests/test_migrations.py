@@ -88,3 +88,25 @@ def test_0006_keeps_the_first_of_duplicate_reports(fresh_engine):
     with fresh_engine.connect() as conn:
         reasons = conn.execute(text("SELECT reason FROM comment_reports")).scalars().all()
     assert reasons == ["first"]
+
+
+def test_0007_marks_existing_accounts_verified(fresh_engine):
+    """Accounts from before verified email count as confirmed as of their creation."""
+    from sqlalchemy import text
+
+    upgrade(fresh_engine, "0006")
+    with fresh_engine.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO users (email, handle, display_name, password_hash, role, "
+                "timezone, bio, login_id, created_at) VALUES "
+                "('ada@example.com', 'ada', 'Ada', 'x', 'learner', 'UTC', '', 'l', "
+                "'2027-01-01 10:00:00')"
+            )
+        )
+    upgrade(fresh_engine)
+    with fresh_engine.connect() as conn:
+        created, verified = conn.execute(
+            text("SELECT created_at, email_verified_at FROM users")
+        ).one()
+    assert verified is not None and str(verified)[:19] == str(created)[:19]

@@ -49,3 +49,26 @@ class PasswordForm(FlaskForm):
         "Repeat new password",
         validators=[DataRequired(), EqualTo("new", message="The two new passwords differ.")],
     )
+
+
+class ForgotForm(FlaskForm):
+    email = EmailField("Email", validators=[DataRequired(), Length(max=254)])
+
+
+class ResetForm(FlaskForm):
+    new = PasswordField(
+        "New password",
+        validators=[DataRequired(), Length(max=PASSWORD_MAX)],
+        description="At least 10 characters. A few uncommon words work well.",
+    )
+    confirm = PasswordField(
+        "Repeat new password",
+        validators=[DataRequired(), EqualTo("new", message="The two new passwords differ.")],
+    )
+
+
+class EmailChangeForm(FlaskForm):
+    new_email = EmailField("New email address", validators=[DataRequired(), Length(max=254)])
+    password = PasswordField(
+        "Current password", validators=[DataRequired(), Length(max=PASSWORD_MAX)]
+    )

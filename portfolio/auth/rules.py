@@ -7,9 +7,10 @@ from functools import lru_cache
 from zoneinfo import available_timezones
 
 from email_validator import EmailNotValidError, validate_email
+from flask import current_app
 from zxcvbn import zxcvbn
 
-from ..errors import DomainError
+from ..errors import DomainError, Forbidden
 
 HANDLE_RE = re.compile(r"^[a-z0-9](?:[a-z0-9-]{1,28})[a-z0-9]$")
 # Path segments and words that would be confusing or unsafe as a public handle.
@@ -76,6 +77,35 @@ MIN_STRENGTH = 2
 
 class ValidationError(DomainError):
     status = 422
+
+
+class ValidationErrors(ValidationError):
+    """Several fields are wrong at once; `errors` holds one error per problem."""
+
+    def __init__(self, errors: list[DomainError]) -> None:
+        super().__init__(errors[0].message, field=errors[0].field)
+        self.errors = errors
+
+
+class ErrorCollector:
+    """Run field checks one after another and keep every failure, not only the first."""
+
+    def __init__(self) -> None:
+        self.errors: list[DomainError] = []
+
+    def check(self, func, *args, **kwargs):
+        """Return func(...)'s value, or None after recording its DomainError."""
+        try:
+            return func(*args, **kwargs)
+        except DomainError as err:
+            self.errors.append(err)
+            return None
+
+    def raise_any(self) -> None:
+        if len(self.errors) == 1:
+            raise self.errors[0]
+        if self.errors:
+            raise ValidationErrors(self.errors)
 
 
 def normalize_email(value: str) -> str:
@@ -145,3 +175,12 @@ def check_length(value: str, *, field: str, label: str, max_len: int, required: 
     if len(value) > max_len:
         raise ValidationError(f"{label} is at most {max_len} characters.", field=field)
     return value
+
+
+def require_verified(user, action: str) -> None:
+    """With REQUIRE_VERIFIED_EMAIL on, refuse posting and publishing to unconfirmed addresses."""
+    if current_app.config.get("REQUIRE_VERIFIED_EMAIL") and user.email_verified_at is None:
+        raise Forbidden(
+            f"Confirm your email address before you {action}: follow the link we emailed "
+            "you, or ask for a new one under Settings → Email."
+        )

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import logging
+from datetime import datetime
 
 from sqlalchemy import func
 from sqlmodel import Session, select
 
 from ..errors import Conflict, DomainError, NotFound
-from ..models import Role, User
-from ..models.user import new_login_id
-from . import rules
+from ..models import Role, TokenPurpose, User, utcnow
+from . import email_links, rules, sessions
 from .passwords import hash_password, needs_rehash, verify_password
 
 logger = logging.getLogger(__name__)
@@ -28,7 +28,7 @@ def get_user_by_email(session: Session, email: str) -> User | None:
     return session.exec(select(User).where(User.email == email.strip().lower())).first()
 
 
-def _ensure_unique(session: Session, *, email: str | None, handle: str | None, exclude: int | None):
+def ensure_unique(session: Session, *, email: str | None, handle: str | None, exclude: int | None):
     if email is not None:
         q = select(User.id).where(User.email == email)
         if exclude is not None:
@@ -52,16 +52,32 @@ def register(
     password: str,
     timezone: str = "UTC",
     role: Role = Role.learner,
+    verified_at: datetime | None = None,
 ) -> User:
-    """Create an account after checking every field; raises ValidationError/Conflict."""
-    email = rules.normalize_email(email)
-    handle = rules.check_handle(handle)
-    display_name = rules.check_length(
-        display_name, field="display_name", label="Display name", max_len=80, required=True
+    """Create an account after checking every field; raises with all the problems at once."""
+    errors = rules.ErrorCollector()
+    email = errors.check(rules.normalize_email, email)
+    handle = errors.check(rules.check_handle, handle)
+    display_name = errors.check(
+        rules.check_length,
+        display_name,
+        field="display_name",
+        label="Display name",
+        max_len=80,
+        required=True,
     )
-    timezone = rules.check_timezone(timezone)
-    rules.check_password(password, user_inputs=[email, handle, display_name])
-    _ensure_unique(session, email=email, handle=handle, exclude=None)
+    timezone = errors.check(rules.check_timezone, timezone)
+    errors.check(
+        rules.check_password,
+        password or "",
+        user_inputs=[email or "", handle or "", display_name or ""],
+    )
+    if email is not None:
+        errors.check(ensure_unique, session, email=email, handle=None, exclude=None)
+    if handle is not None:
+        errors.check(ensure_unique, session, email=None, handle=handle, exclude=None)
+    errors.raise_any()
+    assert email and handle and display_name and timezone
     user = User(
         email=email,
         handle=handle,
@@ -69,6 +85,7 @@ def register(
         timezone=timezone,
         password_hash=hash_password(password),
         role=role,
+        email_verified_at=verified_at,
     )
     session.add(user)
     session.flush()
@@ -88,14 +105,22 @@ def authenticate(session: Session, *, email: str, password: str) -> User | None:
     return user
 
 
-def change_password(session: Session, user: User, *, current: str, new: str) -> None:
-    """Set a new password and rotate the login id, which ends other sessions."""
+def change_password(
+    session: Session, user: User, *, current: str, new: str, keep_session: int | None
+) -> None:
+    """Set a new password; every other session ends and pending reset links stop working."""
     if not verify_password(user.password_hash, current or ""):
         raise rules.ValidationError("Your current password is not right.", field="current")
-    rules.check_password(new, user_inputs=[user.email, user.handle, user.display_name])
+    set_password(session, user, new, keep_session=keep_session)
+
+
+def set_password(session: Session, user: User, new: str, *, keep_session: int | None) -> None:
+    """Store a new password (strength-checked) and end the user's other sessions."""
+    rules.check_password(new or "", user_inputs=[user.email, user.handle, user.display_name])
     user.password_hash = hash_password(new)
-    user.login_id = new_login_id()
     session.add(user)
+    email_links.revoke(session, user.id, TokenPurpose.reset)
+    sessions.end_others(session, user.id, keep=keep_session)
     session.flush()
 
 
@@ -109,7 +134,7 @@ def update_profile(
     handle = rules.check_handle(handle)
     timezone = rules.check_timezone(timezone)
     bio = rules.check_length(bio, field="bio", label="Bio", max_len=500, required=False)
-    _ensure_unique(session, email=None, handle=handle, exclude=user.id)
+    ensure_unique(session, email=None, handle=handle, exclude=user.id)
     user.display_name, user.handle, user.timezone, user.bio = display_name, handle, timezone, bio
     session.add(user)
     session.flush()
@@ -144,23 +169,14 @@ def set_role(session: Session, *, actor: User, user_id: int, role: str) -> User:
     return user
 
 
-def load_session_user(session: Session, session_id: str) -> User | None:
-    """Resolve Flask-Login's stored id "<user id>:<login id>" to a user."""
-    user_id, _, login_id = (session_id or "").partition(":")
-    if not user_id.isdigit() or not login_id:
-        return None
-    user = session.get(User, int(user_id))
-    if user is None or user.login_id != login_id:
-        return None
-    return user
-
-
 def create_or_promote_admin(
     session: Session, *, email: str, handle: str, display_name: str, password: str
 ) -> User:
     """Make the account with this email an admin, creating it if needed."""
     existing = get_user_by_email(session, rules.normalize_email(email))
     if existing is not None:
+        # The operator names the address, so it counts as confirmed.
+        existing.email_verified_at = existing.email_verified_at or utcnow()
         existing.role = Role.admin
         session.add(existing)
         session.flush()
@@ -172,4 +188,5 @@ def create_or_promote_admin(
         display_name=display_name,
         password=password,
         role=Role.admin,
+        verified_at=utcnow(),
     )

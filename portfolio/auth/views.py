@@ -19,7 +19,8 @@ from ..db import get_session
 from ..errors import DomainError
 from ..extensions import limiter
 from ..forms import ActionForm, apply_error, safe_next
-from . import rules, service
+from ..models import User, utcnow
+from . import recovery, rules, service, sessions
 from .forms import LoginForm, PasswordForm, ProfileForm, SignupForm
 
 bp = Blueprint("auth", __name__)
@@ -33,31 +34,53 @@ def _signup_limit() -> str:
     return current_app.config["SIGNUP_RATE_LIMIT"]
 
 
+def _landing() -> str:
+    """Where signing in or up leads: a same-site `next`, else the dashboard."""
+    return safe_next(request.values.get("next"), url_for("seasons.dashboard"))
+
+
+def sign_in(user: User, *, remember: bool = False) -> None:
+    """Open a server-side session for this browser and log the user in with it; commits."""
+    session = get_session()
+    sessions.start(session, user, user_agent=request.user_agent.string, now=utcnow())
+    session.commit()
+    login_user(user, remember=remember)
+
+
 @bp.route("/signup", methods=["GET", "POST"])
 @limiter.limit(_signup_limit, methods=["POST"])
 def signup():
     if current_user.is_authenticated:
-        return redirect(url_for("public.home"))
+        return redirect(_landing())
     form = SignupForm()
-    if form.validate_on_submit():
+    if form.is_submitted():
+        # Every field is checked, by the form and by the rules, and every problem shown.
+        form.validate()
         session = get_session()
         try:
             user = service.register(
                 session,
-                email=form.email.data,
-                handle=form.handle.data,
-                display_name=form.display_name.data,
-                password=form.password.data,
+                email=form.email.data or "",
+                handle=form.handle.data or "",
+                display_name=form.display_name.data or "",
+                password=form.password.data or "",
                 timezone=form.timezone.data or "UTC",
             )
         except DomainError as err:
             session.rollback()
-            apply_error(form, err)
+            apply_error(form, err, keep_field_errors=True)
         else:
-            session.commit()
-            login_user(user)
-            flash(f"Welcome to Seasons, {user.display_name}!", "success")
-            return redirect(url_for("public.home"))
+            if form.errors:
+                session.rollback()
+            else:
+                recovery.send_verification(session, user, now=utcnow())
+                sign_in(user)
+                flash(
+                    f"Welcome to Seasons, {user.display_name}! We sent a link to {user.email} "
+                    "to confirm your address.",
+                    "success",
+                )
+                return redirect(_landing())
     status = 422 if form.errors or form.form_errors else 200
     return render_template(
         "auth/signup.html", form=form, timezones=sorted(rules.timezone_names())
@@ -68,7 +91,7 @@ def signup():
 @limiter.limit(_login_limit, methods=["POST"])
 def login():
     if current_user.is_authenticated:
-        return redirect(url_for("public.home"))
+        return redirect(_landing())
     form = LoginForm()
     if form.validate_on_submit():
         session = get_session()
@@ -83,10 +106,9 @@ def login():
                 "If you think this is a mistake, contact the site's admins."
             )
         else:
-            session.commit()
-            login_user(user, remember=form.remember.data)
+            sign_in(user, remember=form.remember.data)
             flash("You are logged in.", "success")
-            return redirect(safe_next(request.args.get("next"), url_for("public.home")))
+            return redirect(_landing())
     status = 422 if form.errors or form.form_errors else 200
     return render_template("auth/login.html", form=form), status
 
@@ -95,6 +117,12 @@ def login():
 def logout():
     # Logging out is a POST with a CSRF token, so another site cannot log you out.
     if ActionForm().validate_on_submit():
+        if current_user.is_authenticated:
+            session = get_session()
+            row_id = sessions.current_row_id(current_user)
+            if row_id is not None:
+                sessions.end(session, current_user.id, row_id)
+                session.commit()
         logout_user()
         flash("You are logged out.", "info")
     return redirect(url_for("public.home"))
@@ -137,7 +165,11 @@ def password():
         session = get_session()
         try:
             service.change_password(
-                session, current_user, current=form.current.data, new=form.new.data
+                session,
+                current_user,
+                current=form.current.data,
+                new=form.new.data,
+                keep_session=sessions.current_row_id(current_user),
             )
         except DomainError as err:
             session.rollback()
@@ -145,8 +177,6 @@ def password():
             apply_error(form, err)
         else:
             session.commit()
-            # The login id changed; log this session in again with the new one.
-            login_user(current_user)
             flash("Your password is changed. Other sessions are logged out.", "success")
             return redirect(url_for("auth.password"))
     status = 422 if form.errors or form.form_errors else 200

@@ -16,11 +16,11 @@ from datetime import datetime
 from sqlalchemy import update as sql_update
 from sqlmodel import Session, col, select
 
+from ..auth import sessions
 from ..auth.rules import ValidationError
 from ..db import insert_for
 from ..errors import Conflict, DomainError, Forbidden, NotFound
 from ..models import Comment, CommentReport, Project, User
-from ..models.user import new_login_id
 from .rules import MAX_REASON_CHARS, is_moderator, require_active
 from .service import touch
 
@@ -150,8 +150,8 @@ def suspend(session: Session, *, user_id: int, actor: User, now: datetime) -> Us
         raise DomainError("Admins cannot be suspended; change their role first.")
     if user.suspended_at is None:
         user.suspended_at = now
-        user.login_id = new_login_id()
         session.add(user)
+        sessions.end_others(session, user.id, keep=None)
         session.flush()
     logger.info("account suspended", extra={"user_id": user.id, "actor_id": actor.id})
     return user

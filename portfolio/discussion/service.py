@@ -16,7 +16,7 @@ from sqlalchemy import func
 from sqlalchemy import update as sql_update
 from sqlmodel import Session, col, select
 
-from ..auth.rules import ValidationError
+from ..auth.rules import ValidationError, require_verified
 from ..errors import Conflict, Forbidden, NotFound
 from ..models import Comment, Project, Update, User
 from ..projects import access
@@ -144,6 +144,7 @@ def post_comment(
 ) -> Posted:
     """Comment on the project or an update, or reply to a top-level comment."""
     require_active(author)
+    require_verified(author, "comment")
     refusal = comment_refusal(session, project, author)
     if refusal is not None:
         if not access.can_view(session, project, author):

@@ -11,7 +11,7 @@ from datetime import datetime
 
 from sqlmodel import Session, col, select
 
-from ..auth.rules import ValidationError
+from ..auth.rules import ValidationError, require_verified
 from ..errors import Forbidden
 from ..models import LinkKind, Milestone, Project, RunLink, Update, User
 from ..projects import access
@@ -64,6 +64,7 @@ def post_update(
 ) -> Update:
     """A member's devlog entry, optionally asking mentors for feedback on it."""
     require_active(author)
+    require_verified(author, "post updates")
     if not access.is_member(session, project, author):
         raise Forbidden("Only project members can post updates.")
     body = check_body(body, label="The update", max_len=MAX_UPDATE_CHARS)

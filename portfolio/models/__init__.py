@@ -1,5 +1,6 @@
 """SQLModel tables. Import every model here so metadata and Alembic see them."""
 
+from .account import EmailToken, TokenPurpose, UserSession
 from .discussion import (
     ApiToken,
     Comment,
@@ -43,6 +44,9 @@ from .types import UTCDateTime, utcnow
 from .user import Role, User
 
 __all__ = [
+    "EmailToken",
+    "TokenPurpose",
+    "UserSession",
     "ApiToken",
     "Comment",
     "CommentPolicy",

@@ -19,7 +19,7 @@ class Role(StrEnum):
 
 
 def new_login_id() -> str:
-    """A random id that is part of the session; rotating it logs other sessions out."""
+    """A random id for the legacy login_id column (see User.login_id)."""
     return secrets.token_urlsafe(16)
 
 
@@ -38,10 +38,15 @@ class User(UserBase, table=True):
     email: str = Field(max_length=254, unique=True, index=True)
     password_hash: str = Field(max_length=255)
     role: Role = Field(default=Role.learner, sa_column=Column(String(16), nullable=False))
+    # Until revision 0007 this keyed sessions; sign-ins are rows of user_sessions now.
+    # Kept (and filled) because dropping a users column on SQLite rebuilds the table
+    # that every other table references.
     login_id: str = Field(default_factory=new_login_id, max_length=32)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
     # Suspended accounts cannot log in or post; their content stays for moderators.
     suspended_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # When the address was confirmed by following an emailed link; None: not yet.
+    email_verified_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
     # Flask-Login protocol, implemented here to keep the model free of mixins.
     @property
@@ -57,7 +62,19 @@ class User(UserBase, table=True):
         return False
 
     def get_id(self) -> str:
-        return f"{self.id}:{self.login_id}"
+        """Flask-Login's stored id: "<user id>:<session key>" of this browser's session.
+
+        The key is set by auth.sessions when the session starts or is loaded;
+        without one there is nothing a cookie could be resumed with.
+        """
+        key = self.__dict__.get("_session_key")
+        if not key:
+            raise RuntimeError("sign-in goes through auth.sessions.start")
+        return f"{self.id}:{key}"
+
+    @property
+    def email_verified(self) -> bool:
+        return self.email_verified_at is not None
 
     @property
     def is_admin(self) -> bool:

@@ -25,6 +25,7 @@ from typing import Any
 from sqlalchemy import func, select, update
 from sqlmodel import Session, col
 
+from ..auth.email_links import LINK_TEMPLATE, render_link
 from ..errors import Conflict, NotFound
 from ..models import Delivery, DeliveryMode, DeliveryStatus, Notification, User
 from . import unsubscribe
@@ -51,8 +52,12 @@ BATCH_SIZE = 20
 
 # Deliveries queued without a body (Delivery.template) and what renders them
 # when sent: the content, or a reason the email is moot and is cancelled.
-Renderer = Callable[[Session, Delivery, Notification, datetime], EmailContent | str]
-RENDERERS: dict[str, Renderer] = {REMINDER_TEMPLATE: render_delivery}
+Renderer = Callable[[Session, Delivery, Notification | None, datetime], EmailContent | str]
+RENDERERS: dict[str, Renderer] = {REMINDER_TEMPLATE: render_delivery, LINK_TEMPLATE: render_link}
+# Emails that carry a one-time link: their text is never written to the row, so
+# the database (and the admin's list) never holds a usable link.
+SECRET_TEMPLATES = frozenset({LINK_TEMPLATE})
+REDACTED = "(a one-time link, not stored)"
 
 
 class Outcome(StrEnum):
@@ -196,9 +201,11 @@ def send_one(session: Session, delivery_id: int, *, mailer: Mailer, now: datetim
             now=now,
         )
     except ValueError as exc:  # a bad address or header: no retry can fix it
+        _redact(delivery)
         logger.warning("delivery %s cannot be built: %s", delivery.id, exc)
         delivery.attempts += 1
         return _finish(session, delivery, DeliveryStatus.failed, f"cannot build message: {exc}")
+    _redact(delivery)
     try:
         mailer.transport.send(message)
     except TransportError as exc:
@@ -218,7 +225,7 @@ def _render(
     then; the last rendering stays on the row for the admin's list.
     """
     renderer = RENDERERS.get(delivery.template)
-    if renderer is None or notification is None:
+    if renderer is None:
         return f"nothing can render template {delivery.template!r}"
     content = renderer(session, delivery, notification, now)
     if isinstance(content, str):
@@ -227,6 +234,13 @@ def _render(
     delivery.text_body = content.text
     delivery.html_body = content.html
     return ""
+
+
+def _redact(delivery: Delivery) -> None:
+    """Keep a one-time link only in the message being sent, never on the row."""
+    if delivery.template in SECRET_TEMPLATES:
+        delivery.text_body = REDACTED
+        delivery.html_body = ""
 
 
 def _failed_attempt(

@@ -87,7 +87,7 @@ def describe(notification: Notification, tz_name: str, now: datetime) -> str:
 
 
 def render_delivery(
-    session: Session, delivery: Delivery, notification: Notification, now: datetime
+    session: Session, delivery: Delivery, notification: Notification | None, now: datetime
 ) -> EmailContent | str:
     """The email of a queued reminder, rendered as it is sent; or why it is moot.
 
@@ -97,6 +97,8 @@ def render_delivery(
     Returns a reason (str) when the milestone is done, moved or gone, or the
     recipient has left the project: the caller cancels the email.
     """
+    if notification is None:
+        return "notification deleted"
     payload = notification.payload or {}
     kind = str(payload.get("reminder", ""))
     due_at = due_at_of(notification)

@@ -45,6 +45,7 @@ from sqlalchemy import (
     literal,
     or_,
     select,
+    true,
     update,
 )
 from sqlalchemy.orm import aliased
@@ -308,6 +309,10 @@ def _deliveries_select(kind: ReminderKind, first_id: int, last_id: int, now: dat
                 col(NotificationPreference.mode).is_(None),
                 NotificationPreference.mode == DeliveryMode.email.value,
             ),
+            # Only confirmed addresses get reminder emails when the site asks for them.
+            col(User.email_verified_at).is_not(None)
+            if current_app.config.get("REQUIRE_VERIFIED_EMAIL")
+            else true(),
         )
     )
 

@@ -149,6 +149,17 @@ def set_mode(session: Session, user_id: int, category: str, mode: DeliveryMode) 
     session.flush()
 
 
+def may_email(user: User) -> bool:
+    """Notification emails go to confirmed addresses only, when REQUIRE_VERIFIED_EMAIL is on.
+
+    The in-app notification is written either way; account emails (links,
+    notices) do not pass through here.
+    """
+    return (
+        not current_app.config.get("REQUIRE_VERIFIED_EMAIL") or user.email_verified_at is not None
+    )
+
+
 # Writing -------------------------------------------------------------------
 
 
@@ -177,6 +188,8 @@ def notify(
     mode = mode_for(session, user.id, category)
     if mode == DeliveryMode.off:
         return None
+    if mode == DeliveryMode.email and not may_email(user):
+        mode = DeliveryMode.in_app
     if email is None and mode == DeliveryMode.email:
         email = render_email(
             "generic",

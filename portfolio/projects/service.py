@@ -12,7 +12,7 @@ from slugify import slugify
 from sqlmodel import Session, select
 
 from ..auth import service as accounts
-from ..auth.rules import ValidationError, check_length
+from ..auth.rules import ValidationError, check_length, require_verified
 from ..errors import Conflict, DomainError, NotFound
 from ..markdown import MAX_MARKDOWN_CHARS
 from ..models import (
@@ -190,6 +190,7 @@ def update(
     fields: ProjectFields,
     slug: str,
     visibility: str,
+    actor: User,
     now: datetime,
 ) -> Project:
     """Edit a project; a new slug keeps the old one as a redirect."""
@@ -203,6 +204,8 @@ def update(
         new_visibility = Visibility(visibility)
     except ValueError as exc:
         raise ValidationError("Choose draft, unlisted or public.", field="visibility") from exc
+    if new_visibility != Visibility.draft and project.visibility == Visibility.draft:
+        require_verified(actor, "publish a project")
     if slug != project.slug:
         if _slug_taken(session, project.owner_id, slug, project.id):
             raise Conflict("You already use that address for another project.", field="slug")

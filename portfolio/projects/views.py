@@ -80,6 +80,7 @@ def edit(handle: str, slug: str):
             ),
             slug=form.slug.data,
             visibility=form.visibility.data,
+            actor=current_user,
             now=utcnow(),
         ),
     ):

@@ -64,7 +64,7 @@ class Person:
             self.page.fill("#email", user.email)
             self.page.fill("#password", TEST_PASSWORD)
             self.page.click("main button[type=submit]")
-            self.page.wait_for_url(f"{site}/")
+            self.page.wait_for_url(f"{site}/dashboard")
 
     def _note(self, kind: str, text: str) -> None:
         if kind == "error":

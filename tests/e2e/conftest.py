@@ -16,6 +16,9 @@ from pathlib import Path
 import pytest
 from werkzeug.serving import make_server
 
+# The loopback SMTP server of the email tests, for flows that send mail.
+from tests.notify.conftest import make_smtp_server, smtp_server  # noqa: F401
+
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
 CHROMIUM_ARGS = [

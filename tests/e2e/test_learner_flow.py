@@ -20,7 +20,7 @@ def _sign_up(page, base: str, handle: str) -> None:
     page.fill("#display_name", handle.replace("-", " ").title())
     page.fill("#password", PASSWORD)
     page.click("button:has-text('Sign up')")
-    page.wait_for_url(base + "/")
+    page.wait_for_url(base + "/dashboard")
 
 
 def test_sign_up_join_plan_publish_and_view_signed_out(live_server, page, browser):

@@ -120,6 +120,7 @@ def update_project(project_id: int, body: schemas.ProjectUpdate) -> schemas.Proj
         ),
         slug=pick("slug"),
         visibility=pick("visibility"),
+        actor=auth.caller(),
         now=utcnow(),
     )
     commit(session)
