@@ -11,6 +11,10 @@ CSP = (
     "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
 )
 
+# The same policy for pages served as files (the static export), as a <meta>
+# tag: browsers ignore frame-ancestors there (it only works as a header).
+META_CSP = "; ".join(d for d in CSP.split("; ") if not d.startswith("frame-ancestors"))
+
 
 def init_app(app: Flask) -> None:
     @app.after_request
