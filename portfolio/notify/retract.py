@@ -32,21 +32,19 @@ def retract(session: Session, comment_id: int, *, placeholder: str) -> int:
         .values(status=DeliveryStatus.cancelled, last_error="the comment was hidden or deleted")
         .execution_options(synchronize_session=False)
     )
-    result = session.execute(
-        update(Notification)
-        .where(_about(comment_id))
-        .values(body=placeholder)
-        .execution_options(synchronize_session=False)
-    )
-    return result.rowcount  # type: ignore[attr-defined]
+    return _set_body(session, comment_id, placeholder)
 
 
 def restore(session: Session, comment_id: int, *, excerpt: str) -> int:
     """Put the excerpt back after a moderator shows the comment again."""
+    return _set_body(session, comment_id, excerpt)
+
+
+def _set_body(session: Session, comment_id: int, body: str) -> int:
     result = session.execute(
         update(Notification)
         .where(_about(comment_id))
-        .values(body=excerpt)
+        .values(body=body)
         .execution_options(synchronize_session=False)
     )
     return result.rowcount  # type: ignore[attr-defined]
