@@ -14,13 +14,13 @@ from flask import (
 )
 from flask_login import current_user, login_required, login_user, logout_user
 
-from ..backup import user_data
 from ..db import get_session
 from ..errors import DomainError
 from ..extensions import limiter
 from ..forms import ActionForm, apply_error, safe_next
 from . import rules, service
 from .forms import LoginForm, PasswordForm, ProfileForm, SignupForm
+from .personal_data import user_data
 
 bp = Blueprint("auth", __name__)
 
@@ -167,4 +167,6 @@ def data_download():
     response.headers["Content-Disposition"] = (
         f'attachment; filename="seasons-{current_user.handle}.json"'
     )
+    # Personal data: no browser or proxy cache may keep a copy.
+    response.headers["Cache-Control"] = "no-store"
     return response
