@@ -78,7 +78,10 @@ def _init_extensions(app: Flask) -> None:
 
 def _register_blueprints(app: Flask) -> None:
     from .admin.views import bp as admin_bp
-    from .auth import token_views  # noqa: F401  (adds the API token settings to auth.bp)
+    from .auth import (
+        deletion_views,  # noqa: F401  (adds account deletion to auth.bp)
+        token_views,  # noqa: F401  (adds the API token settings to auth.bp)
+    )
     from .auth.views import bp as auth_bp
     from .projects import writeup_views  # noqa: F401  (adds write-up routes to projects.bp)
     from .projects.views import bp as projects_bp

@@ -8,9 +8,9 @@ from sqlalchemy import func
 from sqlmodel import Session, select
 
 from ..errors import Conflict, DomainError, NotFound
-from ..models import Role, User
+from ..models import Role, User, utcnow
 from ..models.user import new_login_id
-from . import rules
+from . import handles, rules
 from .passwords import hash_password, needs_rehash, verify_password
 
 logger = logging.getLogger(__name__)
@@ -41,6 +41,7 @@ def _ensure_unique(session: Session, *, email: str | None, handle: str | None, e
             q = q.where(User.id != exclude)
         if session.exec(q).first() is not None:
             raise Conflict("That handle is taken. Please pick another.", field="handle")
+        handles.check_free(session, handle, now=utcnow())
 
 
 def register(

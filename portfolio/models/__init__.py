@@ -1,5 +1,6 @@
 """SQLModel tables. Import every model here so metadata and Alembic see them."""
 
+from .account import AdminLogEntry, HandleReservation
 from .discussion import (
     ApiToken,
     Comment,
@@ -32,6 +33,8 @@ from .types import UTCDateTime, utcnow
 from .user import Role, User
 
 __all__ = [
+    "AdminLogEntry",
+    "HandleReservation",
     "ApiToken",
     "Comment",
     "CommentPolicy",
