@@ -10,6 +10,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import select
 
 from ..auth import service as accounts
+from ..auth.deletion import PLACEHOLDER_HANDLE
 from ..content import render_page
 from ..db import get_engine, get_session
 from ..discussion import updates as discussion
@@ -41,7 +42,8 @@ def healthz():
 
 def _user_or_404(handle: str) -> User:
     user = accounts.get_user_by_handle(get_session(), handle)
-    if user is None:
+    # The placeholder author of deleted people's kept comments has no page.
+    if user is None or user.handle == PLACEHOLDER_HANDLE:
         abort(404)
     return user
 

@@ -53,6 +53,9 @@ def test_deleting_an_account_leaves_no_trace_of_its_id_in_any_table(world, clien
     assert response.status_code == 303, response.get_data(as_text=True)
 
     assert rows_holding(world.session, bob.id) == {}
+    # Nor does any row anywhere still carry the address (emails, deliveries, logs).
+    everything = repr(all_rows(world.session))
+    assert bob.email not in everything
     session = world.session
     assert session.get(User, bob.id) is None
     # Eve and Dave keep all their rows but those tied to Bob's things; Eve's reply to
@@ -72,6 +75,7 @@ def test_deleting_an_account_leaves_no_trace_of_its_id_in_any_table(world, clien
     kept = session.get(Comment, world.kept_comment.id)
     assert kept.body_md == "" and kept.deleted_at is not None
     assert session.get(User, kept.author_id).handle == deletion.PLACEHOLDER_HANDLE
+    assert client.get(f"/u/{deletion.PLACEHOLDER_HANDLE}").status_code == 404
     replies = session.exec(select(Comment).where(Comment.parent_id == kept.id)).all()
     assert [r.body_md for r in replies] == ["Eve answers Bob"]
     assert not session.exec(select(Comment).where(Comment.body_md.like("Bob%"))).all()
