@@ -49,7 +49,7 @@ def admin_required(view):
 def users():
     session = get_session()
     rows = [(u, RoleForm(role=u.role, formdata=None)) for u in accounts.list_users(session)]
-    return render_template("admin/users.html", rows=rows)
+    return render_template("admin/users.html", rows=rows, log=deletion.admin_log(session))
 
 
 @bp.post("/users/<int:user_id>/role")

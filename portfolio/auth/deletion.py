@@ -111,6 +111,17 @@ def delete_by_admin(
     return delete_account(session, user, now=now)
 
 
+def admin_log(session: Session, *, limit: int = 50) -> list[tuple[AdminLogEntry, str]]:
+    """The newest admin log entries with the acting admin's handle ("" once deleted)."""
+    rows = session.exec(
+        select(AdminLogEntry, User.handle)
+        .outerjoin(User, col(User.id) == AdminLogEntry.actor_id)
+        .order_by(col(AdminLogEntry.id).desc())
+        .limit(limit)
+    ).all()
+    return [(entry, handle or "") for entry, handle in rows]
+
+
 def delete_account(session: Session, user: User, *, now: datetime) -> Deleted:
     """Delete the account and the person's data (see the module docstring)."""
     assert user.id is not None

@@ -167,6 +167,8 @@ def test_admin_deletes_with_a_reason_in_the_admin_log(world, app):
         "account.delete",
     )
     assert admin.get("/admin/users/999999/delete").status_code == 404
+    log = admin.get("/admin/users").get_data(as_text=True)
+    assert "Spam account" in log and "@bob" in log
 
 
 def test_the_last_admin_cannot_be_deleted(world, client):
