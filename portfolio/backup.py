@@ -34,7 +34,8 @@ class BackupError(Exception):
     pass
 
 
-def _encode(value: Any) -> Any:
+def encode_value(value: Any) -> Any:
+    """A column value as JSON: dates as ISO 8601, bytes as base64."""
     if isinstance(value, datetime | date):
         return value.isoformat()
     if isinstance(value, bytes):
@@ -49,7 +50,7 @@ def export_data(conn: Connection, *, include_secrets: bool = False) -> dict[str,
         rows = conn.execute(select(table).order_by(*table.primary_key.columns)).mappings()
         tables[table.name] = [
             {
-                key: _encode(value)
+                key: encode_value(value)
                 for key, value in row.items()
                 if include_secrets or (table.name, key) not in SECRETS
             }

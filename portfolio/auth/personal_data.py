@@ -13,7 +13,7 @@ from typing import Any
 
 from sqlmodel import Session, SQLModel, col, or_, select
 
-from ..backup import SECRETS, _encode
+from ..backup import SECRETS, encode_value
 from ..models import (
     ApiToken,
     CalendarFeed,
@@ -43,7 +43,7 @@ FORMAT = "seasons-user-data/2"
 def _row(obj: SQLModel) -> dict[str, Any]:
     table = obj.__table__  # type: ignore[attr-defined]
     return {
-        c.name: _encode(getattr(obj, c.name))
+        c.name: encode_value(getattr(obj, c.name))
         for c in table.columns
         if (table.name, c.name) not in SECRETS
     }
@@ -63,7 +63,7 @@ def _projects(session: Session, user: User) -> tuple[list[Project], list[dict[st
     ).all()
     projects = [p for m, p in memberships if m.status == MemberStatus.accepted]
     invitations = [
-        {"project_id": p.id, "title": p.title, "invited_at": _encode(m.created_at)}
+        {"project_id": p.id, "title": p.title, "invited_at": encode_value(m.created_at)}
         for m, p in memberships
         if m.status != MemberStatus.accepted
     ]
