@@ -94,6 +94,7 @@ def _register_blueprints(app: Flask) -> None:
     from .admin.views import bp as admin_bp
     from .auth import (  # noqa: F401  (account pages on auth.bp)
         account_views,
+        deletion_views,
         recovery_views,
         token_views,
     )

@@ -1,4 +1,4 @@
-"""Backup and portability: every table to JSON and back, and a user's own data.
+"""Backup: every table to JSON and back (a person's own data is auth.personal_data).
 
 Secrets (password hashes, encrypted W&B keys, token hashes, calendar tokens)
 are left out unless asked for: a backup file is easy to mislay. Imported
@@ -13,20 +13,9 @@ from typing import Any
 
 from sqlalchemy import Date, LargeBinary, insert, select, text
 from sqlalchemy.engine import Connection
-from sqlmodel import Session, SQLModel
-from sqlmodel import select as sm_select
+from sqlmodel import SQLModel
 
-from .models import (
-    Comment,
-    Milestone,
-    Notification,
-    Project,
-    ProjectMember,
-    RunLink,
-    RunSnapshot,
-    Update,
-    User,
-)
+from .models import User
 from .models.types import UTCDateTime
 
 FORMAT = "seasons-backup/1"
@@ -47,7 +36,8 @@ class BackupError(Exception):
     pass
 
 
-def _encode(value: Any) -> Any:
+def encode_value(value: Any) -> Any:
+    """A column value as JSON: dates as ISO 8601, bytes as base64."""
     if isinstance(value, datetime | date):
         return value.isoformat()
     if isinstance(value, bytes):
@@ -62,7 +52,7 @@ def export_data(conn: Connection, *, include_secrets: bool = False) -> dict[str,
         rows = conn.execute(select(table).order_by(*table.primary_key.columns)).mappings()
         tables[table.name] = [
             {
-                key: _encode(value)
+                key: encode_value(value)
                 for key, value in row.items()
                 if include_secrets or (table.name, key) not in SECRETS
             }
@@ -127,42 +117,3 @@ def import_data(conn: Connection, data: dict[str, Any]) -> dict[str, int]:
                     )
                 )
     return counts
-
-
-def _row(model_obj) -> dict[str, Any]:
-    return {c.name: _encode(getattr(model_obj, c.name)) for c in model_obj.__table__.columns}
-
-
-def user_data(session: Session, user: User) -> dict[str, Any]:
-    """Everything a learner put into Seasons, for their own download."""
-    project_ids = list(
-        session.exec(sm_select(ProjectMember.project_id).where(ProjectMember.user_id == user.id))
-    )
-    projects = list(session.exec(sm_select(Project).where(Project.id.in_(project_ids))))
-    links = list(session.exec(sm_select(RunLink).where(RunLink.project_id.in_(project_ids))))
-    snapshot_ids = [link.current_snapshot_id for link in links if link.current_snapshot_id]
-    profile = {k: v for k, v in _row(user).items() if ("users", k) not in SECRETS}
-    return {
-        "format": "seasons-user-data/1",
-        "profile": profile,
-        "projects": [_row(p) for p in projects],
-        "milestones": [
-            _row(m)
-            for m in session.exec(sm_select(Milestone).where(Milestone.project_id.in_(project_ids)))
-        ],
-        "run_links": [_row(link) for link in links],
-        "run_snapshots": [
-            _row(s)
-            for s in session.exec(sm_select(RunSnapshot).where(RunSnapshot.id.in_(snapshot_ids)))
-        ],
-        "updates": [
-            _row(u) for u in session.exec(sm_select(Update).where(Update.author_id == user.id))
-        ],
-        "comments": [
-            _row(c) for c in session.exec(sm_select(Comment).where(Comment.author_id == user.id))
-        ],
-        "notifications": [
-            _row(n)
-            for n in session.exec(sm_select(Notification).where(Notification.user_id == user.id))
-        ],
-    }

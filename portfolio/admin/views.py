@@ -7,18 +7,28 @@ from functools import wraps
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
-from wtforms import SelectChoice, SelectField
+from wtforms import SelectChoice, SelectField, TextAreaField
+from wtforms.validators import DataRequired, Length
 
+from ..auth import deletion
 from ..auth import service as accounts
 from ..db import get_session
 from ..errors import DomainError
-from ..models import Role
+from ..forms import commit_or_show
+from ..models import Role, User, utcnow
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
 
 class RoleForm(FlaskForm):
     role = SelectField("Role", choices=[SelectChoice(r.value, r.value.title()) for r in Role])
+
+
+class DeleteUserForm(FlaskForm):
+    reason = TextAreaField(
+        "Reason (kept in the admin log)",
+        validators=[DataRequired(), Length(max=deletion.MAX_REASON)],
+    )
 
 
 def admin_required(view):
@@ -39,7 +49,7 @@ def admin_required(view):
 def users():
     session = get_session()
     rows = [(u, RoleForm(role=u.role, formdata=None)) for u in accounts.list_users(session)]
-    return render_template("admin/users.html", rows=rows)
+    return render_template("admin/users.html", rows=rows, log=deletion.admin_log(session))
 
 
 @bp.post("/users/<int:user_id>/role")
@@ -59,3 +69,27 @@ def change_role(user_id: int):
     session.commit()
     flash(f"{user.display_name} is now {user.role}.", "success")
     return redirect(url_for("admin.users"))
+
+
+@bp.route("/users/<int:user_id>/delete", methods=["GET", "POST"])
+@admin_required
+def delete_user(user_id: int):
+    """Delete someone's account, with a reason for the admin log."""
+    session = get_session()
+    user = session.get(User, user_id)
+    if user is None:
+        abort(404)
+    form = DeleteUserForm()
+    if form.validate_on_submit():
+        handle = user.handle
+
+        def action() -> None:
+            deletion.delete_by_admin(
+                session, actor=current_user, user_id=user_id, reason=form.reason.data, now=utcnow()
+            )
+
+        if commit_or_show(session, form, action):
+            flash(f"The account @{handle} is deleted.", "success")
+            return redirect(url_for("admin.users"), 303)
+    status = 422 if form.errors or form.form_errors else 200
+    return render_template("admin/delete_user.html", form=form, user=user), status

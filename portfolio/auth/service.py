@@ -10,7 +10,7 @@ from sqlmodel import Session, select
 
 from ..errors import Conflict, DomainError, NotFound
 from ..models import Role, TokenPurpose, User, utcnow
-from . import email_links, rules, sessions
+from . import email_links, handles, rules, sessions
 from .passwords import hash_password, needs_rehash, verify_password
 
 logger = logging.getLogger(__name__)
@@ -41,6 +41,7 @@ def ensure_unique(session: Session, *, email: str | None, handle: str | None, ex
             q = q.where(User.id != exclude)
         if session.exec(q).first() is not None:
             raise Conflict("That handle is taken. Please pick another.", field="handle")
+        handles.check_free(session, handle, now=utcnow())
 
 
 def register(

@@ -14,7 +14,6 @@ from flask import (
 )
 from flask_login import current_user, login_required, login_user, logout_user
 
-from ..backup import user_data
 from ..db import get_session
 from ..errors import DomainError
 from ..extensions import limiter
@@ -22,6 +21,7 @@ from ..forms import ActionForm, apply_error, safe_next
 from ..models import User, utcnow
 from . import recovery, rules, service, sessions
 from .forms import LoginForm, PasswordForm, ProfileForm, SignupForm
+from .personal_data import user_data
 
 bp = Blueprint("auth", __name__)
 
@@ -197,4 +197,6 @@ def data_download():
     response.headers["Content-Disposition"] = (
         f'attachment; filename="seasons-{current_user.handle}.json"'
     )
+    # Personal data: no browser or proxy cache may keep a copy.
+    response.headers["Cache-Control"] = "no-store"
     return response

@@ -21,6 +21,8 @@ from ..auth.rules import ValidationError
 from ..db import insert_for
 from ..errors import Conflict, DomainError, Forbidden, NotFound
 from ..models import Comment, CommentReport, Project, User
+from ..notify import retract
+from .fanout import excerpt
 from .rules import MAX_REASON_CHARS, is_moderator, require_active
 from .service import touch
 
@@ -39,6 +41,7 @@ def hide(session: Session, *, project: Project, comment: Comment, actor: User, n
         comment.hidden_at, comment.hidden_by_id = now, actor.id
         session.add(comment)
         session.flush()
+        retract.retract(session, comment.id, placeholder=retract.HIDDEN)
         touch(session, project.id, now=now, activity=False)
     logger.info("comment hidden", extra={"comment_id": comment.id, "actor_id": actor.id})
 
@@ -52,6 +55,7 @@ def unhide(session: Session, *, project: Project, comment: Comment, actor: User,
         comment.hidden_at, comment.hidden_by_id = None, None
         session.add(comment)
         session.flush()
+        retract.restore(session, comment.id, excerpt=excerpt(comment.body_md))
         touch(session, project.id, now=now, activity=False)
 
 
@@ -124,6 +128,7 @@ def remove(session: Session, *, comment_id: int, actor: User, now: datetime) -> 
     comment.hidden_at, comment.hidden_by_id = comment.hidden_at or now, actor.id
     session.add(comment)
     session.flush()
+    retract.retract(session, comment.id, placeholder=retract.REMOVED)
     _resolve_reports(session, comment.id, "removed", now)
     touch(session, comment.project_id, now=now, activity=False)
     logger.info("comment removed", extra={"comment_id": comment.id, "actor_id": actor.id})

@@ -19,6 +19,7 @@ from sqlmodel import Session, col, select
 from ..auth.rules import ValidationError, require_verified
 from ..errors import Conflict, Forbidden, NotFound
 from ..models import Comment, Project, Update, User
+from ..notify import retract
 from ..projects import access
 from . import fanout, feedback
 from .rules import (
@@ -244,6 +245,7 @@ def delete_comment(
     comment.deleted_at = now
     session.add(comment)
     session.flush()
+    retract.retract(session, comment.id, placeholder=retract.REMOVED)
     touch(session, project.id, now=now, activity=False)
 
 

@@ -1,6 +1,6 @@
 """SQLModel tables. Import every model here so metadata and Alembic see them."""
 
-from .account import EmailToken, TokenPurpose, UserSession
+from .account import AdminLogEntry, EmailToken, HandleReservation, TokenPurpose, UserSession
 from .discussion import (
     ApiToken,
     Comment,
@@ -47,6 +47,8 @@ __all__ = [
     "EmailToken",
     "TokenPurpose",
     "UserSession",
+    "AdminLogEntry",
+    "HandleReservation",
     "ApiToken",
     "Comment",
     "CommentPolicy",

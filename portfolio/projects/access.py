@@ -48,6 +48,14 @@ def can_edit(session: Session, project: Project, user: User | None) -> bool:
     return user.is_admin or is_member(session, project, user)
 
 
+def sees_hidden_runs(session: Session, project: Project, user: User | None) -> bool:
+    """Hidden runs are for the people who manage them (members, admins), not for mentors.
+
+    The one rule for pages, the API and the data export alike.
+    """
+    return can_edit(session, project, user)
+
+
 def can_view(session: Session, project: Project, user: User | None) -> bool:
     """Public and unlisted: anyone. Drafts: members, their mentors, admins."""
     if project.visibility in (Visibility.public, Visibility.unlisted):

@@ -9,6 +9,7 @@ so every web host serves every figure.
 
 from __future__ import annotations
 
+import contextlib
 import io
 import logging
 import secrets
@@ -18,7 +19,7 @@ from contextlib import contextmanager
 from typing import BinaryIO
 
 from flask import current_app
-from PIL import Image, UnidentifiedImageError
+from PIL import Image, ImageCms, ImageOps, UnidentifiedImageError
 from sqlmodel import Session, select
 
 from ..auth.rules import ValidationError, check_length
@@ -53,6 +54,36 @@ def _read_limited(stream: BinaryIO, limit: int) -> bytes:
     return data
 
 
+# Image.info keys that are rendering, not metadata; every other key is dropped.
+_RENDERING_INFO = frozenset({"transparency", "duration", "loop", "background", "disposal"})
+_SRGB = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB"))
+
+
+def _strip_metadata(image: Image.Image, fmt: str) -> Image.Image:
+    """Bake orientation and colour profile into the pixels, then drop every metadata field.
+
+    EXIF (GPS, camera serials), XMP, JPEG and GIF comments and PNG text chunks
+    would otherwise survive a re-save (Pillow writes comments and profiles back
+    from ``info``). An ICC profile is applied (pixels converted to sRGB, which
+    browsers assume) and then dropped: colours stay as the author saw them,
+    while the profile, which can name the device, goes.
+    """
+    if fmt != "GIF":  # the orientation goes with the EXIF: rotate the pixels now
+        image = ImageOps.exif_transpose(image)
+    icc = image.info.get("icc_profile")
+    if icc and image.mode in ("RGB", "RGBA", "L", "CMYK"):
+        # An unreadable profile: keep the pixels as they are; the profile still goes.
+        with contextlib.suppress(ImageCms.PyCMSError):
+            image = ImageCms.profileToProfile(
+                image,
+                ImageCms.ImageCmsProfile(io.BytesIO(icc)),
+                _SRGB,
+                outputMode="RGBA" if image.mode == "RGBA" else "RGB",
+            )
+    image.info = {k: v for k, v in image.info.items() if k in _RENDERING_INFO}
+    return image
+
+
 def _reencode(data: bytes) -> tuple[bytes, str, int, int]:
     """Open, check and re-save the image; returns (bytes, format, width, height)."""
     try:
@@ -68,6 +99,8 @@ def _reencode(data: bytes) -> tuple[bytes, str, int, int]:
             if width * height > MAX_PIXELS:
                 raise ValidationError("That image has too many pixels.", field="image")
             image.load()
+            image = _strip_metadata(image, fmt)
+            width, height = image.size
             out = io.BytesIO()
             if fmt == "GIF":
                 image.save(out, format="GIF", save_all=getattr(image, "n_frames", 1) > 1)

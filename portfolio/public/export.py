@@ -4,6 +4,9 @@ Pages are rendered by the app itself, as an anonymous visitor sees them, then
 their site-relative links are rewritten: pages of the export become relative
 paths ending in index.html (so they work from disk), everything else points
 at the live site. Scripts are left out: charts are already inline SVG.
+Every page carries the app's Content-Security-Policy as a <meta> tag, first
+in <head>, so a remote image in a write-up (a tracking pixel) does not load
+from a learner's exported site either.
 """
 
 from __future__ import annotations
@@ -13,17 +16,21 @@ import shutil
 from pathlib import Path
 
 from flask import Flask
+from markupsafe import escape
 
 from ..auth import service as accounts
 from ..db import session_scope
 from ..models import User
 from ..projects.images import list_images, read_image
+from ..security import META_CSP
 from ..storage import StorageError
 from .service import public_projects
 
 _LINK = re.compile(r'(href|src)="(/[^"]*)"')
 _QUERY_LINK = re.compile(r'href="(\?[^"]*)"')
 _SCRIPT = re.compile(r"<script\b[^>]*>.*?</script>", re.S)
+_HEAD = re.compile(r"<head\b[^>]*>", re.I)
+_CSP_META = f'<meta http-equiv="Content-Security-Policy" content="{escape(META_CSP)}">'
 
 
 class ExportError(Exception):
@@ -56,6 +63,10 @@ def _rewriter(handle: str, slugs: set[str], base_url: str, depth: int):
 
 def _write_page(html: str, target: Path, rewrite, live_url: str) -> None:
     html = _SCRIPT.sub("", html)
+    # First in <head>: a policy applies only to what comes after it in the document.
+    html, found = _HEAD.subn(lambda m: m.group(0) + _CSP_META, html, count=1)
+    if not found:
+        raise ExportError(f"{live_url} has no <head> to carry its Content-Security-Policy")
     # Links that only change the query (e.g. "show all hyperparameters") go to the live page.
     html = _QUERY_LINK.sub(lambda m: f'href="{live_url}{m.group(1)}"', html)
     target.parent.mkdir(parents=True, exist_ok=True)

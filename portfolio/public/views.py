@@ -6,6 +6,7 @@ from flask import Blueprint, Response, abort, current_app, render_template, url_
 from sqlmodel import select
 
 from ..auth import service as accounts
+from ..auth.deletion import PLACEHOLDER_HANDLE
 from ..content import render_page
 from ..db import get_session
 from ..discussion import updates as discussion
@@ -26,7 +27,8 @@ def home():
 
 def _user_or_404(handle: str) -> User:
     user = accounts.get_user_by_handle(get_session(), handle)
-    if user is None:
+    # The placeholder author of deleted people's kept comments has no page.
+    if user is None or user.handle == PLACEHOLDER_HANDLE:
         abort(404)
     return user
 

@@ -10,6 +10,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from scheduler import jobs
+from tests.accounts.deletion_world import world  # noqa: F401  (the account-deletion fixture)
 from tests.api.conftest import make_token  # noqa: F401  (fixture re-used here)
 from tests.conftest import TEST_PASSWORD, csrf_token
 from tests.notify.conftest import (  # noqa: F401  (fixtures re-used here)

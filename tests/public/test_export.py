@@ -58,3 +58,28 @@ def test_export_error_is_domain_specific(app, tmp_path):
         assert "ghost" in str(err)
     else:  # pragma: no cover - the assertion above must run
         raise AssertionError("expected ExportError")
+
+
+def test_exported_pages_carry_the_apps_csp_as_a_meta_tag(app, session, published, tmp_path):
+    """Every exported page starts its <head> with the app's CSP (minus frame-ancestors)."""
+    from portfolio.security import CSP
+
+    maya, project = published
+    project.body_md += "\n\n![pixel](https://tracker.example/pixel.png)"
+    project.version += 1
+    session.add(project)
+    session.commit()
+    pages = export_site(app, tmp_path / "site", "maya")
+    for page in pages:
+        html = page.read_text()
+        meta = re.search(r'<meta http-equiv="Content-Security-Policy" content="([^"]+)">', html)
+        assert meta, page
+        directives = set(meta.group(1).replace("&#39;", "'").split("; "))
+        assert directives == set(CSP.split("; ")) - {"frame-ancestors 'none'"}
+        assert "img-src 'self' data:" in directives
+        # Before anything that loads: a policy covers only what follows it.
+        assert html.index(meta.group(0)) < html.index("<link")
+    assert (
+        "https://tracker.example/pixel.png"
+        in (tmp_path / "site" / project.slug / "index.html").read_text()
+    )

@@ -88,3 +88,72 @@ def test_images_of_drafts_are_private(app, client, session, published):
     mine.close()
     assert mine.status_code == 200
     assert client.get(f"/u/maya/{project.slug}/images/../../secret_key").status_code == 404
+
+
+def _exif(description: str) -> bytes:
+    exif = Image.Exif()
+    exif[0x010E] = description  # ImageDescription
+    exif[0x0112] = 6  # Orientation: rotate 90° clockwise to display
+    return exif.tobytes()
+
+
+def test_reencode_drops_jpeg_comment_exif_and_xmp_and_applies_orientation() -> None:
+    """No JPEG COM segment, EXIF or XMP survives; the EXIF rotation is baked into pixels."""
+    from portfolio.projects.images import _reencode
+
+    source = io.BytesIO()
+    Image.new("RGB", (40, 20), (10, 200, 30)).save(
+        source,
+        format="JPEG",
+        comment=b"com-secret-home-address",
+        exif=_exif("exif-secret-gps"),
+        xmp=b"<x:xmpmeta>xmp-secret</x:xmpmeta>",
+    )
+    assert b"com-secret-home-address" in source.getvalue()
+    out, fmt, width, height = _reencode(source.getvalue())
+    for secret in (b"com-secret", b"exif-secret", b"xmp-secret", b"\xff\xfe"):
+        assert secret not in out, secret  # \xff\xfe is the COM marker itself
+    reopened = Image.open(io.BytesIO(out))
+    assert fmt == "JPEG" and (width, height) == reopened.size == (20, 40)
+    assert "comment" not in reopened.info and "exif" not in reopened.info
+
+
+def test_reencode_drops_png_text_chunks_and_gif_comments() -> None:
+    """PNG tEXt/iTXt/zTXt chunks and GIF comment extensions are gone after re-encoding."""
+    from PIL import PngImagePlugin
+
+    from portfolio.projects.images import _reencode
+
+    info = PngImagePlugin.PngInfo()
+    info.add_text("Author", "text-secret")
+    info.add_text("Software", "ztxt-secret", zip=True)
+    info.add_itxt("Comment", "itxt-secret")
+    png = io.BytesIO()
+    Image.new("RGBA", (8, 8), (1, 2, 3, 128)).save(png, format="PNG", pnginfo=info)
+    assert b"text-secret" in png.getvalue()
+    out, fmt, *_ = _reencode(png.getvalue())
+    assert fmt == "PNG"
+    for chunk in (b"tEXt", b"iTXt", b"zTXt", b"text-secret", b"itxt-secret"):
+        assert chunk not in out, chunk
+    assert Image.open(io.BytesIO(out)).getpixel((0, 0)) == (1, 2, 3, 128)
+
+    gif = io.BytesIO()
+    Image.new("P", (8, 8)).save(gif, format="GIF", comment=b"gif-comment-secret")
+    out, fmt, *_ = _reencode(gif.getvalue())
+    assert fmt == "GIF" and b"gif-comment-secret" not in out
+
+
+def test_reencode_applies_then_drops_an_icc_profile() -> None:
+    """The colour profile is converted into sRGB pixels and not stored (it can name a device)."""
+    from PIL import ImageCms
+
+    from portfolio.projects.images import _reencode
+
+    profile = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
+    source = io.BytesIO()
+    Image.new("RGB", (8, 8), (200, 100, 50)).save(source, format="PNG", icc_profile=profile)
+    out, *_ = _reencode(source.getvalue())
+    reopened = Image.open(io.BytesIO(out))
+    assert "icc_profile" not in reopened.info and b"iCCP" not in out
+    pixel = reopened.getpixel((0, 0))
+    assert all(abs(a - b) <= 2 for a, b in zip(pixel, (200, 100, 50), strict=True))

@@ -12,7 +12,9 @@ from flask import url_for
 from ...auth.rules import ValidationError
 from ...auth.tokens import Scope
 from ...db import get_session
+from ...errors import NotFound
 from ...models import RunLink, utcnow
+from ...projects import access
 from ...tracking import service as tracking
 from ...tracking.link import LinkRow, resolve_target
 from ...tracking.settings import TrackingSettings
@@ -66,11 +68,19 @@ def _out(row: LinkRow, tz_name: str) -> schemas_runs.RunLinkOut:
     )
 
 
-def _row(project, link_id: int) -> LinkRow:
-    """One link with its snapshot, as the list shows it (NotFound for others')."""
+def _links(project, user) -> list[LinkRow]:
+    """The project's links as the caller may see them (hidden ones only for members)."""
     session = get_session()
-    link = tracking.get_link(session, project, link_id)
-    rows = _flat(tracking.list_links(session, project))
+    hidden = access.sees_hidden_runs(session, project, user)
+    return _flat(tracking.list_links(session, project, include_hidden=hidden))
+
+
+def _row(project, link_id: int, user) -> LinkRow:
+    """One link with its snapshot, as the list shows it (NotFound for others' and hidden)."""
+    link = tracking.get_link(get_session(), project, link_id)
+    rows = _links(project, user)
+    if link.hidden and all(r.link.id != link.id for r in rows):
+        raise NotFound("There is no such run link on this project.")
     return next((r for r in rows if r.link.id == link.id), LinkRow(link, None))
 
 
@@ -87,7 +97,7 @@ def list_runs(project_id: int, query: schemas.PageQuery) -> schemas_runs.RunLink
     """The project's run links with their sync state and latest snapshot, oldest first."""
     user = auth.caller()
     project, _ = project_for(user, project_id)
-    rows = _flat(tracking.list_links(get_session(), project))
+    rows = _links(project, user)
     page, next_cursor = offset_page(rows, cursor=query.cursor, limit=query.limit)
     return schemas_runs.RunLinkPage(
         items=[_out(r, user.timezone) for r in page], next_cursor=next_cursor
@@ -106,7 +116,7 @@ def get_run(project_id: int, link_id: int) -> schemas_runs.RunLinkOut:
     """One run link with its sync state; poll it after asking for a sync."""
     user = auth.caller()
     project, _ = project_for(user, project_id)
-    return _out(_row(project, link_id), user.timezone)
+    return _out(_row(project, link_id, user), user.timezone)
 
 
 @operation(
@@ -155,7 +165,7 @@ def create_run(
         )  # fmt: skip
     commit(session)
     location = url_for("api.get_run", project_id=project.id, link_id=link.id, _external=True)
-    return Created(_out(_row(project, link.id), user.timezone), location)
+    return Created(_out(_row(project, link.id, user), user.timezone), location)
 
 
 @operation(
@@ -177,4 +187,4 @@ def sync_run(project_id: int, link_id: int) -> schemas_runs.RunLinkOut:
     link = tracking.get_link(session, project, link_id)
     tracking.request_sync(session, link, utcnow())
     commit(session)
-    return _out(_row(project, link_id), user.timezone)
+    return _out(_row(project, link_id, user), user.timezone)

@@ -1,7 +1,7 @@
 """stored objects for the database storage backend
 
 Revision ID: 0009
-Revises: 0006
+Revises: 0008
 Create Date: 2026-12-02 07:20:00
 
 Uploads used to live in each host's instance folder; the default storage
@@ -18,7 +18,7 @@ from alembic import op
 import portfolio.models.types
 
 revision: str = "0009"
-down_revision: str | None = "0006"
+down_revision: str | None = "0008"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
