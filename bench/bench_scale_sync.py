@@ -99,6 +99,7 @@ def measure(processes: int, args: argparse.Namespace, fake: FakeWandb) -> float:
         **os.environ,
         "DATABASE_URL": url,
         "SECRET_KEY": secrets.token_urlsafe(48),
+        "CREDENTIALS_KEY": secrets.token_urlsafe(48),
         "INSTANCE_PATH": tmp,
         "SCHEDULER_IN_WEB": "0",
         "LOG_LEVEL": "WARNING",

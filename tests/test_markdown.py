@@ -439,7 +439,7 @@ def test_hostile_text_renders_in_bounded_time(text: str) -> None:
     elapsed = time.perf_counter() - start
     # Unbounded, these took minutes to hours; this only tells seconds from minutes
     # on a busy two-core CI machine.
-    assert elapsed < 8.0, f"{elapsed:.2f}s"
+    assert elapsed < 30.0, f"{elapsed:.2f}s"
 
 
 # --- fuzzing ------------------------------------------------------------------

@@ -18,6 +18,7 @@ def _app(tmp_path, secret: str, **overrides) -> Flask:
         {
             "INSTANCE_PATH": str(tmp_path / "faulty"),
             "SECRET_KEY": secret,
+            "CREDENTIALS_KEY": "c" * 48,
             "LOG_FORMAT": "text",
             "SCHEDULER_IN_WEB": False,
             **overrides,
@@ -99,7 +100,10 @@ def test_database_down_pages_answer_a_plain_503(database_down):
     api = client.get("/api/v1/public/users/maya/projects")
     assert api.status_code == 503 and api.mimetype == "application/problem+json"
     assert api.get_json()["status"] == 503 and api.headers["Retry-After"]
-    assert client.get("/healthz").status_code == 503
+    # Liveness: the process answers; readiness names the database as what failed.
+    assert client.get("/healthz").status_code == 200
+    ready = client.get("/readyz")
+    assert ready.status_code == 503 and "database" in ready.get_json()["failed"]
 
 
 def test_database_down_signed_in_user_gets_the_503_page(database_down, client, make_user):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import gzip
 import http.cookiejar
 import re
+import secrets
 import shutil
 import ssl
 import subprocess
@@ -82,6 +83,7 @@ def proxy_stack(app, database_url, tmp_path, *, tls: tuple[Path, Path] | None = 
     env = app_env(
         DATABASE_URL=database_url,
         SECRET_KEY=app.config["SECRET_KEY"],
+        CREDENTIALS_KEY=secrets.token_urlsafe(32),
         INSTANCE_PATH=str(tmp_path / "instance"),
         BASE_URL=base,
         PROXY_COUNT="1",

@@ -80,14 +80,25 @@ def test_wheel_installed_elsewhere_migrates_and_serves_pages(tmp_path, fresh_eng
     )
     assert migrate.returncode == 0, migrate.stderr[-3000:]
 
+    # One sweep of the installed scheduler: its heartbeat is what /readyz waits for.
+    sweep = subprocess.run(
+        [str(python), "-m", "scheduler", "--once"],
+        cwd=work,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    assert sweep.returncode == 0, sweep.stderr[-3000:]
+
     port = free_port()
     base = f"http://127.0.0.1:{port}"
-    # /readyz is added by the health work of the same issue; until then /healthz.
     with running(
         gunicorn_cmd(python, port=port), env=env, cwd=work, ready_url=base + "/healthz"
     ) as server:
-        status, _, body = fetch(base + "/healthz")
-        assert status == 200 and json.loads(body)["database"] == "ok"
+        status, _, body = fetch(base + "/readyz")
+        ready = json.loads(body)
+        assert status == 200, ready
+        assert ready["database"] == "ok" and ready["scheduler"] == "ok"
         # Home: a template plus markdown from content/; seasons: the plan in content/.
         status, _, body = fetch(base + "/")
         assert status == 200, output(server)

@@ -15,6 +15,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import ExitStack
 from pathlib import Path
 
 import pytest
@@ -24,11 +25,11 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from portfolio.tracking.fakeserver import FakeRun, FakeWandb
-from tests.conftest import TEST_PASSWORD
-from tests.procs import free_port, wait_for
+from tests.conftest import CSRF_RE, TEST_PASSWORD
 
-ROOT = Path(__file__).resolve().parent.parent
-CSRF = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
+from .procs import app_env, free_port, gunicorn_cmd, running
+
+ROOT = Path(__file__).resolve().parents[2]
 LEARNER_KEY = "k" * 40
 
 pytestmark = [
@@ -48,7 +49,7 @@ class Client:
         return self.http.get(url, timeout=30, **kwargs)
 
     def post_form(self, form_url: str, action_url: str, data: dict, **kwargs) -> requests.Response:
-        token = CSRF.search(self.get(form_url).text).group(1)
+        token = CSRF_RE.search(self.get(form_url).text).group(1)
         return self.http.post(
             action_url,
             data={**data, "csrf_token": token},
@@ -77,69 +78,51 @@ def cluster(tmp_path: Path) -> Iterator[dict]:
             history=[{"_step": i, "val_rmse": 1.0 / (i + 1)} for i in range(20)],
         )
     )
-    shared = {
-        **os.environ,
-        "DATABASE_URL": base.set(database=name).render_as_string(hide_password=False),
-        "REDIS_URL": "redis://127.0.0.1:6379/13",
-        "SECRET_KEY": secrets.token_urlsafe(48),
-        "CREDENTIALS_KEY": secrets.token_urlsafe(48),
-        "SCHEDULER_IN_WEB": "0",
-        "WANDB_BASE_URL": fake.url,
-        "WANDB_LINK_CHECK_SECONDS": "0.1",
-        "LOG_LEVEL": "WARNING",
-        "SIGNUP_RATE_LIMIT": "1000 per minute",
-        "LOGIN_RATE_LIMIT": "1000 per minute",
-    }
+    shared = app_env(
+        DATABASE_URL=base.set(database=name).render_as_string(hide_password=False),
+        REDIS_URL="redis://127.0.0.1:6379/13",
+        SECRET_KEY=secrets.token_urlsafe(48),
+        CREDENTIALS_KEY=secrets.token_urlsafe(48),
+        WANDB_BASE_URL=fake.url,
+        WANDB_LINK_CHECK_SECONDS="0.1",
+        SIGNUP_RATE_LIMIT="1000 per minute",
+        LOGIN_RATE_LIMIT="1000 per minute",
+    )
     shared.pop("TEST_DATABASE_URL", None)
     subprocess.run(["redis-cli", "-n", "13", "FLUSHDB"], check=False, capture_output=True)
-    subprocess.run(
-        [sys.executable, "-m", "flask", "--app", "app", "db", "upgrade"],
-        cwd=ROOT,
-        env={**shared, "INSTANCE_PATH": str(tmp_path / "migrate")},
-        check=True,
-        capture_output=True,
-    )
-    hosts, procs = {}, []
     try:
-        for label in ("a", "b"):
-            port = free_port()
-            env = {
-                **shared,
-                "INSTANCE_PATH": str(tmp_path / f"host-{label}"),
-                "BASE_URL": f"http://127.0.0.1:{port}",
-            }
-            procs.append(
-                subprocess.Popen(
-                    [
-                        sys.executable,
-                        "-m",
-                        "gunicorn",
-                        "--workers",
-                        "2",
-                        "--bind",
-                        f"127.0.0.1:{port}",
-                        "app:app",
-                    ],
-                    cwd=ROOT,
-                    env=env,
-                    stdout=subprocess.DEVNULL,
-                    stderr=subprocess.DEVNULL,
+        subprocess.run(
+            [sys.executable, "-m", "flask", "--app", "app", "db", "upgrade"],
+            cwd=ROOT,
+            env={**shared, "INSTANCE_PATH": str(tmp_path / "migrate")},
+            check=True,
+            capture_output=True,
+        )
+        with ExitStack() as stack:
+            hosts = {}
+            for label in ("a", "b"):
+                port = free_port()
+                hosts[label] = f"http://127.0.0.1:{port}"
+                env = {
+                    **shared,
+                    "INSTANCE_PATH": str(tmp_path / f"host-{label}"),
+                    "BASE_URL": hosts[label],
+                }
+                stack.enter_context(
+                    running(
+                        gunicorn_cmd(port=port),
+                        env=env,
+                        cwd=ROOT,
+                        ready_url=hosts[label] + "/healthz",
+                    )
                 )
-            )
-            hosts[label] = f"http://127.0.0.1:{port}"
-        for url in hosts.values():
-            wait_for(url + "/healthz")
-        yield {
-            **hosts,
-            "env": {**shared, "INSTANCE_PATH": str(tmp_path / "scheduler")},
-            "db": shared["DATABASE_URL"],
-            "fake": fake,
-            "tmp": tmp_path,
-        }
+            yield {
+                **hosts,
+                "env": {**shared, "INSTANCE_PATH": str(tmp_path / "scheduler")},
+                "db": shared["DATABASE_URL"],
+                "fake": fake,
+            }
     finally:
-        for proc in procs:
-            proc.terminate()
-            proc.wait(timeout=30)
         fake.stop()
         with admin.connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
