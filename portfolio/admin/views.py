@@ -81,15 +81,21 @@ def delete_user(user_id: int):
         abort(404)
     form = DeleteUserForm()
     if form.validate_on_submit():
-        handle = user.handle
+        done: list[deletion.Deleted] = []
 
         def action() -> None:
-            deletion.delete_by_admin(
-                session, actor=current_user, user_id=user_id, reason=form.reason.data, now=utcnow()
+            done.append(
+                deletion.delete_by_admin(
+                    session,
+                    actor=current_user,
+                    user_id=user_id,
+                    reason=form.reason.data,
+                    now=utcnow(),
+                )
             )
 
         if commit_or_show(session, form, action):
-            flash(f"The account @{handle} is deleted.", "success")
+            flash(done[0].describe(), "success")
             return redirect(url_for("admin.users"), 303)
     status = 422 if form.errors or form.form_errors else 200
     return render_template("admin/delete_user.html", form=form, user=user), status

@@ -70,6 +70,12 @@ class Deleted:
     handed_over: list[tuple[str, str]] = field(default_factory=list)  # (title, new owner)
     comments_kept: int = 0
 
+    def describe(self) -> str:
+        """One sentence for the admin who deleted the account."""
+        parts = [f"{self.projects_deleted} project(s) deleted"]
+        parts += [f"“{title}” handed over to @{heir}" for title, heir in self.handed_over]
+        return f"The account @{self.handle} is deleted: {', '.join(parts)}."
+
 
 def confirm(user: User, *, password: str, handle: str) -> None:
     """Check the person's password and typed handle; raises before anything is touched."""

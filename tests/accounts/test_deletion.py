@@ -166,9 +166,11 @@ def test_admin_deletes_with_a_reason_in_the_admin_log(world, app):
         "Spam account",
         "account.delete",
     )
-    assert admin.get("/admin/users/999999/delete").status_code == 404
     log = admin.get("/admin/users").get_data(as_text=True)
+    assert "The account @bob is deleted: 2 project(s) deleted" in log
+    assert "handed over to @carol" in log
     assert "Spam account" in log and "@bob" in log
+    assert admin.get("/admin/users/999999/delete").status_code == 404
 
 
 def test_the_last_admin_cannot_be_deleted(world, client):
