@@ -74,7 +74,7 @@ def test_forgotten_password_then_email_change(
 
     older.goto(base + "/settings/profile")
     assert "/login" in older.url  # the older session was signed out
-    assert [r.id for r in session.exec(select(UserSession))].__len__() == 1
+    assert len(session.exec(select(UserSession)).all()) == 1
 
     page.goto(base + "/settings/email")
     page.fill("#new_email", "ada.new@example.com")
