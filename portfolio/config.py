@@ -69,6 +69,7 @@ def load_secret_key(instance_path: Path) -> str:
 
 
 def is_sqlite(url: str) -> bool:
+    """Tell whether a database URL is the embedded, single-host SQLite kind."""
     return url.startswith("sqlite")
 
 

@@ -36,6 +36,7 @@ def s3_endpoint() -> Iterator[str]:
 
 
 def s3_client(endpoint: str):
+    """A plain boto3 client of the loopback server, to check what the app stored."""
     return boto3.session.Session().client(
         "s3",
         endpoint_url=endpoint,

@@ -39,6 +39,7 @@ MAX_IMAGES_PER_PROJECT = 50
 
 
 def storage_key(filename: str) -> str:
+    """Name the stored object that holds a figure's bytes."""
     return f"images/{filename}"
 
 

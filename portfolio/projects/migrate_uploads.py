@@ -22,6 +22,7 @@ class UploadMigration:
     unknown: int = 0  # files no figure row names, left where they are
 
     def summary(self) -> str:
+        """Say in one sentence what was moved and what was not."""
         return (
             f"Moved {self.moved} figures into storage; {self.already} were already there, "
             f"{self.missing} are missing, {self.unknown} unknown files left in place."
