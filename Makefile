@@ -21,7 +21,7 @@ run: install
 	$(FLASK) demo
 	$(FLASK) run --host 127.0.0.1 --port 5000
 
-# Debian packages the browser tests need (Chromium); skipped when present.
+# Debian packages the tests need (Chromium, nginx); skipped when present.
 system-deps:
 	@bash scripts/system-deps.sh
 

@@ -11,7 +11,17 @@ from pathlib import Path
 
 import pytest
 
-from .procs import MIGRATE, ROOT, app_env, fetch, free_port, gunicorn_cmd, output, running
+from .procs import (
+    COLLECT_STATIC,
+    MIGRATE,
+    ROOT,
+    app_env,
+    fetch,
+    free_port,
+    gunicorn_cmd,
+    output,
+    running,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -89,6 +99,11 @@ def test_wheel_installed_elsewhere_migrates_and_serves_pages(tmp_path, fresh_eng
         text=True,
     )
     assert sweep.returncode == 0, sweep.stderr[-3000:]
+
+    # The static files for nginx come from the installed package, not the checkout.
+    static = tmp_path / "static"
+    subprocess.run([str(python), *COLLECT_STATIC[1:], str(static)], cwd=work, check=True)
+    assert (static / "css" / "site.css.gz").is_file() and (static / "favicon.svg").is_file()
 
     port = free_port()
     base = f"http://127.0.0.1:{port}"
