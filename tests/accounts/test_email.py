@@ -237,3 +237,22 @@ def test_first_dashboard_says_what_to_do_first(client, session, make_user):
     html = client_.get("/dashboard").get_data(as_text=True)
     assert "Start here" in html and "Plan your season" in html
     assert link_in  # imported for the other tests
+
+
+def test_expired_verification_link_offers_a_new_one(smtp_app, smtp_server, session):
+    """After 7 days the link says it expired and the page offers to send a new one."""
+    from datetime import timedelta
+
+    client = smtp_app.test_client()
+    _signup(client)
+    path = mailed_link(smtp_app, smtp_server, "ada@example.com", "email/verify")
+    token = session.exec(select(EmailToken)).one()
+    token.expires_at = utcnow() - timedelta(seconds=1)
+    session.commit()
+    response = client.get(path)
+    assert response.status_code == 410
+    html = response.get_data(as_text=True)
+    assert "expired" in html and 'action="/settings/email/verify"' in html
+    assert post_form(client, path, {}, page="/dashboard").status_code == 410
+    session.expire_all()
+    assert not session.exec(select(User)).one().email_verified
