@@ -63,6 +63,7 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
 
 def _ensure_secret_key(app: Flask, instance: Path) -> None:
     config_module.check_shared_keys(app.config)
+    config_module.check_intervals(app.config)
     key = app.config.get("SECRET_KEY")
     if not key:
         app.config["SECRET_KEY"] = config_module.load_secret_key(instance)

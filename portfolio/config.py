@@ -92,6 +92,23 @@ def check_shared_keys(config: Mapping[str, Any]) -> None:
         )
 
 
+def check_intervals(config: Mapping[str, Any]) -> None:
+    """Refuse lease settings under which a live process would lose its lease or claim.
+
+    The active scheduler renews its lease once a tick, so a lease shorter than two
+    ticks lets a standby take over from a healthy process; an import lease shorter
+    than an import's own time limit hands a running import to a second worker.
+    """
+    tick, lease = config["SCHEDULER_TICK_SECONDS"], config["SCHEDULER_LEASE_SECONDS"]
+    if lease <= 2 * tick:
+        raise ValueError(
+            f"SCHEDULER_LEASE_SECONDS ({lease:g}) must exceed twice SCHEDULER_TICK_SECONDS "
+            f"({tick:g})"
+        )
+    if config["IMPORT_LEASE_SECONDS"] <= config["OFFLINE_IMPORT_TIMEOUT"]:
+        raise ValueError("IMPORT_LEASE_SECONDS must exceed OFFLINE_IMPORT_TIMEOUT")
+
+
 def instance_path_from_env(environ: Mapping[str, str] | None = None) -> str | None:
     """Where the SQLite file, generated keys and W&B scratch files live. Unset: ./instance."""
     value = _env(os.environ if environ is None else environ, "INSTANCE_PATH")

@@ -125,3 +125,16 @@ def test_demo_loader_is_idempotent(runner, session):
     maya = session.exec(select(User).where(User.handle == "maya-okafor")).one()
     housing = session.exec(select(Project).where(Project.owner_id == maya.id)).all()
     assert any(p.body_md and "/images/" in p.body_md for p in housing)
+
+
+@pytest.mark.parametrize(
+    "settings",
+    [
+        {"SCHEDULER_TICK_SECONDS": 60, "SCHEDULER_LEASE_SECONDS": 90},
+        {"IMPORT_LEASE_SECONDS": 100, "OFFLINE_IMPORT_TIMEOUT": 300},
+    ],
+)
+def test_leases_shorter_than_their_renewal_are_refused_at_start(tmp_path, settings):
+    """A lease that a healthy process could not keep renewed is a start-up error."""
+    with pytest.raises(ValueError, match="must exceed"):
+        create_app({"INSTANCE_PATH": str(tmp_path), "SECRET_KEY": "x" * 40, **settings})

@@ -52,7 +52,7 @@ def users():
     return render_template("admin/users.html", rows=rows, log=deletion.admin_log(session))
 
 
-@bp.post("/users/<int:user_id>/role")
+@bp.post("/users/<int(max=2147483647):user_id>/role")
 @admin_required
 def change_role(user_id: int):
     form = RoleForm()
@@ -71,7 +71,7 @@ def change_role(user_id: int):
     return redirect(url_for("admin.users"))
 
 
-@bp.route("/users/<int:user_id>/delete", methods=["GET", "POST"])
+@bp.route("/users/<int(max=2147483647):user_id>/delete", methods=["GET", "POST"])
 @admin_required
 def delete_user(user_id: int):
     """Delete someone's account, with a reason for the admin log."""

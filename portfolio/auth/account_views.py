@@ -10,15 +10,20 @@ from flask import abort, flash, redirect, render_template, url_for
 from flask_login import current_user, login_required
 
 from ..db import get_session
+from ..extensions import limiter
 from ..forms import ActionForm, commit_or_show
 from ..models import utcnow
 from . import recovery, sessions
 from .forms import EmailChangeForm
+from .recovery_views import account_key, address_limit, ip_limit
 from .views import bp
 
 
 @bp.route("/settings/email", methods=["GET", "POST"])
 @login_required
+# Each request mails a stranger's address: the same budget as verification resends.
+@limiter.limit(ip_limit, methods=["POST"])
+@limiter.limit(address_limit, key_func=account_key, methods=["POST"])
 def email_settings():
     form = EmailChangeForm()
     if form.validate_on_submit():

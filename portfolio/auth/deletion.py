@@ -41,6 +41,7 @@ from ..models import (
     Comment,
     FeedbackRequest,
     MemberStatus,
+    OfflineImport,
     Project,
     ProjectMember,
     ProjectSlug,
@@ -49,6 +50,7 @@ from ..models import (
 )
 from ..projects import images
 from ..projects.service import unique_slug
+from ..storage import get_storage
 from . import erasure, handles, rules
 from .passwords import verify_password
 from .service import count_admins
@@ -221,6 +223,10 @@ def _delete_projects(session: Session, projects: list[Project]) -> None:
     for project in projects:
         for image in images.list_images(session, project.id):
             images.delete_image(session, project, image)
+    # Offline runs still waiting to be imported (or whose import failed) keep their zip.
+    queued = select(OfflineImport.storage_key).where(col(OfflineImport.project_id).in_(ids))
+    for key in session.exec(queued).all():
+        get_storage().delete(key, session=session)
     session.execute(
         update(Project)
         .where(col(Project.carried_from_id).in_(ids))

@@ -21,11 +21,11 @@ from .forms import ForgotForm, ResetForm
 from .views import bp, sign_in
 
 
-def _ip_limit() -> str:
+def ip_limit() -> str:
     return current_app.config["ACCOUNT_EMAIL_RATE_LIMIT"]
 
 
-def _address_limit() -> str:
+def address_limit() -> str:
     return current_app.config["ACCOUNT_EMAIL_ADDRESS_RATE_LIMIT"]
 
 
@@ -34,7 +34,7 @@ def _address_key() -> str:
     return "address:" + (request.form.get("email") or "").strip().lower()[:254]
 
 
-def _account_key() -> str:
+def account_key() -> str:
     return f"account:{current_user.id}"
 
 
@@ -63,8 +63,8 @@ def _link_problem(err: DomainError, purpose: str):
 
 
 @bp.route("/password/forgot", methods=["GET", "POST"])
-@limiter.limit(_ip_limit, methods=["POST"])
-@limiter.limit(_address_limit, key_func=_address_key, methods=["POST"])
+@limiter.limit(ip_limit, methods=["POST"])
+@limiter.limit(address_limit, key_func=_address_key, methods=["POST"])
 def forgot_password():
     form = ForgotForm()
     if form.validate_on_submit():
@@ -160,8 +160,8 @@ def _confirm_page(token: str, *, purpose: str, check, title: str, button: str, d
 
 @bp.post("/settings/email/verify")
 @login_required
-@limiter.limit(_ip_limit)
-@limiter.limit(_address_limit, key_func=_account_key)
+@limiter.limit(ip_limit)
+@limiter.limit(address_limit, key_func=account_key)
 def resend_verification():
     if not ActionForm().validate_on_submit():
         return redirect(url_for("auth.email_settings"), 303)

@@ -172,6 +172,9 @@ def check_length(value: str, *, field: str, label: str, max_len: int, required: 
     value = (value or "").strip()
     if required and not value:
         raise ValidationError(f"{label} is required.", field=field)
+    # PostgreSQL text cannot hold NUL, and no form has a use for one.
+    if "\x00" in value:
+        raise ValidationError(f"{label} contains a character we cannot store.", field=field)
     if len(value) > max_len:
         raise ValidationError(f"{label} is at most {max_len} characters.", field=field)
     return value

@@ -116,11 +116,16 @@ def change_password(
 
 
 def set_password(session: Session, user: User, new: str, *, keep_session: int | None) -> None:
-    """Store a new password (strength-checked) and end the user's other sessions."""
+    """Store a new password (strength-checked) and end the user's other sessions.
+
+    Pending reset and email-change links die with the old password: whoever
+    asked for them may be the intruder the new password shuts out.
+    """
     rules.check_password(new or "", user_inputs=[user.email, user.handle, user.display_name])
     user.password_hash = hash_password(new)
     session.add(user)
     email_links.revoke(session, user.id, TokenPurpose.reset)
+    email_links.revoke(session, user.id, TokenPurpose.email_change)
     sessions.end_others(session, user.id, keep=keep_session)
     session.flush()
 

@@ -16,11 +16,11 @@ from datetime import datetime
 from sqlalchemy import update as sql_update
 from sqlmodel import Session, col, select
 
-from ..auth import sessions
+from ..auth import email_links, sessions
 from ..auth.rules import ValidationError
 from ..db import insert_for
 from ..errors import Conflict, DomainError, Forbidden, NotFound
-from ..models import Comment, CommentReport, Project, User
+from ..models import Comment, CommentReport, Project, TokenPurpose, User
 from ..notify import retract
 from .fanout import excerpt
 from .rules import MAX_REASON_CHARS, is_moderator, require_active
@@ -157,6 +157,8 @@ def suspend(session: Session, *, user_id: int, actor: User, now: datetime) -> Us
         user.suspended_at = now
         session.add(user)
         sessions.end_others(session, user.id, keep=None)
+        for purpose in (TokenPurpose.reset, TokenPurpose.email_change):
+            email_links.revoke(session, user.id, purpose)
         session.flush()
     logger.info("account suspended", extra={"user_id": user.id, "actor_id": actor.id})
     return user

@@ -80,14 +80,20 @@ def enqueue(
         project_id=project.id,  # type: ignore[arg-type]
         user_id=actor.id,
         storage_key=key,
-        filename=(filename or "")[:200],
+        # Shown back to the learner only; the browser's name may hold anything.
+        filename="".join(c for c in filename or "" if c.isprintable())[:200],
         size=len(data),
         label=label,
         hidden=bool(hidden),
         created_at=now,
     )
     session.add(job)
-    session.flush()
+    try:
+        session.flush()
+    except Exception:
+        session.rollback()  # SQLite: free the write lock the delete below needs
+        discard_upload(key)  # no row points at it
+        raise
     return job
 
 

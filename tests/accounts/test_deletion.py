@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from sqlmodel import select
 
 from portfolio.auth import deletion
@@ -10,11 +11,14 @@ from portfolio.models import (
     Comment,
     Delivery,
     Notification,
+    OfflineImport,
     Project,
     ProjectImage,
     RunLink,
     User,
 )
+from portfolio.projects import images
+from portfolio.storage import StorageNotFound, get_storage
 from tests.conftest import TEST_PASSWORD, csrf_token, login
 
 from .deletion_world import all_rows, rows_holding
@@ -47,7 +51,16 @@ def test_deleting_an_account_leaves_no_trace_of_its_id_in_any_table(world, clien
     before = rows_holding(world.session, bob.id)
     assert len(before) >= 20, before  # the fixture really filled every area
     eve_before, dave_before = _eves_rows(world), rows_holding(world.session, world.dave.id)
-    uploads = world.app.instance_path + "/uploads/"
+    with world.app.app_context():
+        storage = get_storage()
+        # An offline run Bob uploaded to his solo project, still waiting for its import.
+        storage.put("offline-imports/bob.zip", b"PK", "application/zip")
+        world.session.add(
+            OfflineImport(
+                project_id=world.solo.id, user_id=bob.id, storage_key="offline-imports/bob.zip"
+            )
+        )
+        world.session.commit()
     login(client, bob)
     response = _delete_own(world, client)
     assert response.status_code == 303, response.get_data(as_text=True)
@@ -86,8 +99,12 @@ def test_deleting_an_account_leaves_no_trace_of_its_id_in_any_table(world, clien
     team = session.get(Project, world.team.id)
     assert team.owner_id == world.carol.id
     assert session.get(Project, world.daves.id).version > world.daves.version
-    # Images: the solo project's file is deleted; Bob's upload on Dave's project stays.
-    assert not (__import__("pathlib").Path(uploads) / world.solo_image).exists()
+    # Stored files: the solo project's image and queued upload are gone; Bob's upload
+    # on Dave's project stays.
+    with world.app.app_context():
+        for key in (images.storage_key(world.solo_image), "offline-imports/bob.zip"):
+            with pytest.raises(StorageNotFound):
+                storage.get(key)
     daves_images = session.exec(
         select(ProjectImage).where(ProjectImage.project_id == world.daves.id)
     ).all()
@@ -186,3 +203,12 @@ def test_the_last_admin_cannot_be_deleted(world, client):
     world.session.commit()
     assert _delete_own(world, client, handle="ada").status_code == 303
     assert world.session.get(User, world.ada.id) is None
+
+
+def test_admin_actions_on_an_id_past_the_integer_range_are_404(world, client):
+    """A huge id in the URL is no account (404), not an overflow (500)."""
+    login(client, world.ada)
+    huge = 2**63
+    assert client.get(f"/admin/users/{huge}/delete").status_code == 404
+    token = csrf_token(client, "/admin/users")
+    assert client.post(f"/admin/users/{huge}/role", data={"csrf_token": token}).status_code == 404

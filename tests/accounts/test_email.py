@@ -256,3 +256,43 @@ def test_expired_verification_link_offers_a_new_one(smtp_app, smtp_server, sessi
     assert post_form(client, path, {}, page="/dashboard").status_code == 410
     session.expire_all()
     assert not session.exec(select(User)).one().email_verified
+
+
+def test_a_pending_email_change_dies_with_a_password_change(
+    smtp_app, smtp_server, session, make_user
+):
+    """An intruder's email change, still unconfirmed, stops working once the owner changes
+    the password (the notice to the old address tells them to)."""
+    ada = make_user("ada")
+    intruder = smtp_app.test_client()
+    login(intruder, ada)
+    post_form(
+        intruder, "/settings/email", {"new_email": "thief@example.com", "password": TEST_PASSWORD}
+    )
+    path = mailed_link(smtp_app, smtp_server, "thief@example.com", "email/confirm")
+    owner = smtp_app.test_client()
+    login(owner, ada)
+    new = "another horse battery staple"
+    changed = post_form(
+        owner, "/settings/password", {"current": TEST_PASSWORD, "new": new, "confirm": new}
+    )
+    assert changed.status_code == 302
+    response = post_form(smtp_app.test_client(), path, {}, page="/login")
+    assert response.status_code == 400
+    session.expire_all()
+    assert session.get(User, ada.id).email == "ada@example.com"
+
+
+def test_email_change_requests_are_rate_limited_per_account(client, app, session, make_user):
+    """Each request mails an address of the requester's choosing, so it is budgeted."""
+    app.config["ACCOUNT_EMAIL_ADDRESS_RATE_LIMIT"] = "2 per minute"
+    ada = make_user("ada")
+    login(client, ada)
+    codes = [
+        post_form(
+            client, "/settings/email", {"new_email": f"n{i}@example.com", "password": TEST_PASSWORD}
+        ).status_code
+        for i in range(3)
+    ]
+    assert codes == [303, 303, 429]
+    assert len(session.exec(select(EmailToken)).all()) == 1  # the newer request replaced the first

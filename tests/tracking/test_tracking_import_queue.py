@@ -183,3 +183,21 @@ def test_store_outage_during_the_import_queues_it_again(
     assert jobs.import_offline_runs(s3_app, now=later) == {"done": 1}
     session.refresh(job)
     assert job.state == ImportState.done and count(session, RunLink) == 1
+
+
+def test_nul_characters_are_refused_or_dropped_not_a_500(
+    ctx, session, project, learner, offline_run: OfflineRun
+) -> None:
+    """A NUL in the label is refused (nothing stored); in the browser's file name it is dropped.
+
+    PostgreSQL cannot store NUL in text: either would otherwise fail the insert.
+    """
+    data = zip_of_run(offline_run).getvalue()
+    with pytest.raises(ValidationError, match="character we cannot store"):
+        import_queue.enqueue(
+            session, project, learner, data, label="a\x00b", limits=LIMITS, now=NOW
+        )
+    session.rollback()
+    assert count(session, OfflineImport) == 0 and count(session, StoredBlob) == 0
+    job = queue(session, project, learner, data, filename="run\x00.zip")
+    assert job.filename == "run.zip"
