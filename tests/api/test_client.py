@@ -11,16 +11,13 @@ import os
 import socket
 import subprocess
 import sys
-import threading
 import warnings
-from collections.abc import Iterator
 from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
 from seasons_client import SeasonsWarning, link_run
 from sqlmodel import select
-from werkzeug.serving import make_server
 
 from portfolio.models import ImportState, OfflineImport, RunLink, RunSnapshot
 from portfolio.tracking.fakeserver import FakeWandb
@@ -44,20 +41,6 @@ run.log({"loss": 0.5})
 run.finish()
 print("RETURNED", returned)
 """
-
-
-@pytest.fixture()
-def live_url(app) -> Iterator[str]:
-    """Serve the app on 127.0.0.1 in a thread, as `flask run` would."""
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    url = f"http://127.0.0.1:{server.server_port}"
-    app.config["BASE_URL"] = url
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield url
-    server.shutdown()
-    thread.join()
-    server.server_close()
 
 
 def run_script(
