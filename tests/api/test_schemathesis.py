@@ -31,7 +31,6 @@ CHECKS: list[CheckFunction] = [
 ]
 
 
-
 @schemathesis.serializer("application/zip")
 def _zip_body(ctx, value) -> bytes:
     """The offline-run upload's raw body: generated text or bytes, sent as they are."""
