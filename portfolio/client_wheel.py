@@ -1,101 +1,73 @@
-"""Serve the training-script client (clients/python) as a wheel built in memory.
+"""Serve the training-script client (clients/python) as a source zip and a wheel.
 
-A wheel is a zip with the package and a ``*.dist-info`` folder (METADATA, WHEEL,
-entry_points.txt, RECORD), so the standard library builds it; the bytes are
-deterministic (fixed timestamps, sorted names) and built once per process. The
-server's wheel carries the client's source as ``portfolio/_client/seasons_client``
-(pyproject.toml force-include); a checkout reads ``clients/python`` beside it.
+Both are built in memory by the client's own standard-library build backend
+(``clients/python/seasons_build.py``), once per process. pip decides how to treat a
+URL by its file name before following redirects, so ``/client/latest`` redirects to
+the versioned source zip, which pip builds with that backend (it needs nothing from
+an index); the wheel is served too for tools that take one. The server's wheel
+carries the client's sources as ``portfolio/_client`` (pyproject.toml force-include);
+a checkout reads ``clients/python`` beside the package.
 """
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import io
-import re
-import zipfile
+import importlib.util
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from types import ModuleType
 
 from flask import Blueprint, Response, abort, redirect, url_for
-
-PACKAGE = "seasons_client"
-DIST = "seasons_client"  # the normalised distribution name seasons-client
-SUMMARY = "Link or upload W&B runs to a Seasons portfolio (standard library only)."
-_STAMP = (1980, 1, 1, 0, 0, 0)
 
 bp = Blueprint("client", __name__)
 
 
 @dataclass(frozen=True)
-class Wheel:
+class Builds:
     version: str
-    filename: str
-    data: bytes
+    files: dict[str, bytes]  # file name -> bytes: the source zip and the wheel
+    latest: str  # the file /client/latest points pip to
 
 
-def source_dir() -> Path:
-    """The client package's source: inside the installed server, else in the checkout."""
+def source_root() -> Path:
+    """The client's sources: inside the installed server, else in the checkout."""
     here = Path(__file__).resolve().parent
-    for candidate in (here / "_client" / PACKAGE, here.parent / "clients/python" / PACKAGE):
-        if (candidate / "__init__.py").is_file():
-            return candidate
+    for root in (here / "_client", here.parent / "clients" / "python"):
+        if (root / "seasons_build.py").is_file():
+            return root
     raise FileNotFoundError("the seasons_client sources are not installed")
 
 
-def _record_line(name: str, data: bytes) -> str:
-    digest = base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
-    return f"{name},sha256={digest},{len(data)}"
+def _backend(root: Path) -> ModuleType:
+    spec = importlib.util.spec_from_file_location("_seasons_build", root / "seasons_build.py")
+    module = importlib.util.module_from_spec(spec)  # type: ignore[arg-type]
+    spec.loader.exec_module(module)  # type: ignore[union-attr]
+    return module
 
 
 @lru_cache(maxsize=1)
-def build() -> Wheel:
-    """Build the client's wheel (once per process)."""
-    src = source_dir()
-    init = (src / "__init__.py").read_text(encoding="utf-8")
-    version = re.search(r'^__version__ = "([^"]+)"', init, re.M).group(1)  # type: ignore[union-attr]
-    info = f"{DIST}-{version}.dist-info"
-    readme = src.parent / "README.md"
-    files: dict[str, bytes] = {
-        f"{PACKAGE}/{p.name}": p.read_bytes() for p in sorted(src.glob("*.py"))
-    }
-    metadata = (
-        f"Metadata-Version: 2.1\nName: seasons-client\nVersion: {version}\n"
-        f"Summary: {SUMMARY}\nLicense: MIT\nRequires-Python: >=3.9\n"
-    )
-    if readme.is_file():
-        metadata += "Description-Content-Type: text/markdown\n\n" + readme.read_text("utf-8")
-    files[f"{info}/METADATA"] = metadata.encode()
-    files[f"{info}/WHEEL"] = (
-        b"Wheel-Version: 1.0\nGenerator: seasons\nRoot-Is-Purelib: true\nTag: py3-none-any\n"
-    )
-    files[f"{info}/entry_points.txt"] = b"[console_scripts]\nseasons = seasons_client.cli:main\n"
-    record = [_record_line(name, data) for name, data in files.items()]
-    files[f"{info}/RECORD"] = ("\n".join([*record, f"{info}/RECORD,,"]) + "\n").encode()
-    out = io.BytesIO()
-    with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-        for name, data in files.items():
-            entry = zipfile.ZipInfo(name, date_time=_STAMP)
-            entry.external_attr = 0o644 << 16
-            entry.compress_type = zipfile.ZIP_DEFLATED
-            archive.writestr(entry, data)
-    return Wheel(version, f"{DIST}-{version}-py3-none-any.whl", out.getvalue())
+def build() -> Builds:
+    """Build the client's source zip and wheel (once per process)."""
+    root = source_root()
+    backend = _backend(root)
+    sdist = backend.source_zip_name(root)
+    files = {sdist: backend.source_zip(root), backend.wheel_name(root): backend.wheel_bytes(root)}
+    return Builds(backend.package_version(root), files, sdist)
 
 
 @bp.get("/client/latest")
 def latest():
-    """Redirect to the versioned file: pip needs a URL ending in a wheel's filename."""
-    return redirect(url_for("client.wheel", filename=build().filename), 302)
+    """Redirect to the current version's source zip, which `pip install` builds offline."""
+    return redirect(url_for("client.download", filename=build().latest), 302)
 
 
 @bp.get("/client/<filename>")
-def wheel(filename: str):
-    """The client's wheel, for `pip install <site>/client/latest`."""
-    built = build()
-    if filename != built.filename:
+def download(filename: str):
+    """One of the client's files (source zip or wheel) of the current version."""
+    data = build().files.get(filename)
+    if data is None:
         abort(404)
-    response = Response(built.data, mimetype="application/zip")
-    response.headers["Content-Disposition"] = f"attachment; filename={built.filename}"
+    response = Response(data, mimetype="application/zip")
+    response.headers["Content-Disposition"] = f"attachment; filename={filename}"
     response.headers["Cache-Control"] = "public, max-age=3600"
     return response

@@ -12,6 +12,7 @@ import hashlib
 import io
 import subprocess
 import sys
+import tomllib
 import zipfile
 from pathlib import Path
 
@@ -168,11 +169,16 @@ def test_cli_links_an_online_run(session, world, fake_wandb, live_url, runs_root
 
 
 def test_the_site_serves_the_client_wheel(client):
-    """/client/latest redirects to a valid, versioned wheel whose RECORD matches its files."""
+    """/client/latest redirects to the source zip; the wheel's RECORD matches its files."""
     latest = client.get("/client/latest")
     assert latest.status_code == 302
-    location = latest.headers["Location"]
-    assert location.endswith("/client/seasons_client-0.1.0-py3-none-any.whl")
+    assert latest.headers["Location"].endswith("/client/seasons_client-0.1.0.zip")
+    source = client.get(latest.headers["Location"])
+    assert source.status_code == 200 and source.mimetype == "application/zip"
+    with zipfile.ZipFile(io.BytesIO(source.data)) as archive:
+        names = {n.removeprefix("seasons_client-0.1.0/") for n in archive.namelist()}
+        assert {"pyproject.toml", "seasons_build.py", "seasons_client/_runs.py"} <= names
+    location = "/client/seasons_client-0.1.0-py3-none-any.whl"
     wheel = client.get(location)
     assert wheel.status_code == 200 and wheel.mimetype == "application/zip"
     assert client.get(location).data == wheel.data  # deterministic
@@ -189,3 +195,18 @@ def test_the_site_serves_the_client_wheel(client):
             expected = base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=")
             assert (digest, int(size)) == (f"sha256={expected.decode()}", len(data))
     assert client.get("/client/seasons_client-9.9-py3-none-any.whl").status_code == 404
+
+
+def test_the_client_pyproject_states_what_its_backend_builds():
+    """pyproject.toml's [project] and seasons_build.py's constants agree."""
+    project = tomllib.loads((CLIENT_SRC / "pyproject.toml").read_text())["project"]
+    sys.path.insert(0, str(CLIENT_SRC))
+    try:
+        import seasons_build
+    finally:
+        sys.path.remove(str(CLIENT_SRC))
+    assert project["name"] == seasons_build.NAME
+    assert project["version"] == seasons_build.package_version()
+    assert project["description"] == seasons_build.SUMMARY
+    assert project["requires-python"] == seasons_build.REQUIRES_PYTHON
+    assert project["scripts"] == seasons_build.SCRIPTS and project["dependencies"] == []

@@ -22,7 +22,8 @@ from seasons_client._api import config_path, save_config, settings
 from seasons_client._runs import offline_run_file, zip_run
 from seasons_client.cli import main
 
-SOURCES = sorted(Path(seasons_client.__file__).parent.glob("*.py"))
+PACKAGE_DIR = Path(seasons_client.__file__).parent
+SOURCES = [*sorted(PACKAGE_DIR.glob("*.py")), PACKAGE_DIR.parent / "seasons_build.py"]
 
 
 @pytest.fixture(autouse=True)
