@@ -38,13 +38,14 @@ run = wandb.init(
 from seasons_client import link_run
 returned = link_run(run, project="house-prices")
 run.log({"loss": 0.5})
-run.finish()
+if sys.argv[4] == "finish":
+    run.finish()  # else the client's atexit hook finishes the run, then uploads it
 print("RETURNED", returned)
 """
 
 
 def run_script(
-    tmp_path: Path, url: str, token: str, run_id: str, mode: str = "offline"
+    tmp_path: Path, url: str, token: str, run_id: str, end: str = "finish"
 ) -> subprocess.CompletedProcess:
     script = tmp_path / "train.py"
     script.write_text(SCRIPT)
@@ -60,7 +61,16 @@ def run_script(
         PYTHONPATH=CLIENT_SRC,
     )
     return subprocess.run(
-        [sys.executable, "-W", "error::UserWarning", str(script), str(tmp_path), run_id, mode],
+        [
+            sys.executable,
+            "-W",
+            "error::UserWarning",
+            str(script),
+            str(tmp_path),
+            run_id,
+            "offline",
+            end,
+        ],
         capture_output=True,
         text=True,
         env=env,
@@ -69,11 +79,12 @@ def run_script(
     )
 
 
+@pytest.mark.parametrize("end", ["finish", "exit"])
 def test_a_training_script_uploads_its_offline_run(
-    app, tmp_path, session, world: World, fake_wandb: FakeWandb, live_url: str
+    app, tmp_path, session, world: World, fake_wandb: FakeWandb, live_url: str, end: str
 ):
-    """wandb.init(mode="offline") + two lines: uploaded at finish, imported by the job."""
-    done = run_script(tmp_path, live_url, world.tokens["write"], "clientrun1")
+    """wandb.init(mode="offline") + two lines: uploaded at finish (or exit), then imported."""
+    done = run_script(tmp_path, live_url, world.tokens["write"], "clientrun1", end)
     assert done.returncode == 0, done.stderr
     page = f"{live_url}/u/maya/house-prices"
     assert f"it will be uploaded to “House prices” when it finishes: {page}" in done.stdout

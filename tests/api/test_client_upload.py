@@ -112,10 +112,8 @@ def test_over_the_size_limit_is_413(app, client, session, world):
 
 
 def seasons(url: str, token: str, *argv: str, root: Path) -> subprocess.CompletedProcess:
-    env = wandb_env(root) | {
-        "SEASONS_URL": url, "SEASONS_TOKEN": token, "PYTHONPATH": str(CLIENT_SRC),
-        "XDG_CONFIG_HOME": str(root / "xdg"),
-    }  # fmt: skip
+    env = wandb_env(root) | {"PYTHONPATH": str(CLIENT_SRC), "XDG_CONFIG_HOME": str(root / "xdg")}
+    env |= {k: v for k, v in (("SEASONS_URL", url), ("SEASONS_TOKEN", token)) if v}
     return subprocess.run(
         [sys.executable, "-m", "seasons_client.cli", *argv],
         capture_output=True, text=True, env=env, timeout=120, check=False,
@@ -210,3 +208,19 @@ def test_the_client_pyproject_states_what_its_backend_builds():
     assert project["description"] == seasons_build.SUMMARY
     assert project["requires-python"] == seasons_build.REQUIRES_PYTHON
     assert project["scripts"] == seasons_build.SCRIPTS and project["dependencies"] == []
+
+
+def test_cli_login_stores_a_checked_token_for_the_user_alone(world, live_url, tmp_path):
+    """`seasons login` checks the token with the site, then later commands need no settings."""
+    env_root = tmp_path
+    refused = seasons(live_url, "", "login", "--url", live_url, "--token",
+                      world.tokens["revoked"], root=env_root)  # fmt: skip
+    assert refused.returncode == 1 and "401" in refused.stderr
+    config = env_root / "xdg" / "seasons" / "config.json"
+    assert not config.exists()
+    done = seasons(live_url, "", "login", "--url", live_url, "--token", world.tokens["write"],
+                   root=env_root)  # fmt: skip
+    assert done.returncode == 0 and "as maya" in done.stdout, done.stderr
+    assert config.stat().st_mode & 0o777 == 0o600
+    status = seasons("", "", "status", "house-prices", root=env_root)
+    assert status.returncode == 0 and "maya/houses/run1\tsynced" in status.stdout, status.stderr
