@@ -10,6 +10,7 @@ import base64
 import csv
 import hashlib
 import io
+import os
 import subprocess
 import sys
 import tomllib
@@ -17,6 +18,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
+from seasons_client import SeasonsWarning, upload_run
 from sqlmodel import func, select
 
 from portfolio.models import OfflineImport, RunLink, RunSnapshot
@@ -224,3 +226,27 @@ def test_cli_login_stores_a_checked_token_for_the_user_alone(world, live_url, tm
     assert config.stat().st_mode & 0o777 == 0o600
     status = seasons("", "", "status", "house-prices", root=env_root)
     assert status.returncode == 0 and "maya/houses/run1\tsynced" in status.stdout, status.stderr
+
+
+def test_upload_run_over_the_limit_warns_with_the_reason(app, session, world, live_url, runs_root):
+    """A run bigger than WANDB_UPLOAD_MAX_BYTES: one warning naming the limit, nothing stored."""
+    app.config["WANDB_UPLOAD_MAX_BYTES"] = 100
+    with pytest.warns(SeasonsWarning) as caught:
+        assert (
+            upload_run(run_dirs(runs_root)[0], project="house-prices", url=live_url,
+                       token=world.tokens["write"]) is None
+        )  # fmt: skip
+    assert len(caught) == 1 and "413" in str(caught[0].message)
+    assert imports(session) == 0
+
+
+def test_a_big_upload_cut_off_by_the_site_says_so(app, world, live_url, tmp_path):
+    """The site stops reading a body over its limit: the reason names the limit, not a crash."""
+    app.config["WANDB_UPLOAD_MAX_BYTES"] = 1000
+    folder = tmp_path / "offline-run-20260101_000000-big1"
+    folder.mkdir()
+    (folder / "run-big1.wandb").write_bytes(os.urandom(20 * 1024 * 1024))
+    with pytest.warns(SeasonsWarning) as caught:
+        assert upload_run(folder, project="house-prices", url=live_url,
+                          token=world.tokens["write"]) is None  # fmt: skip
+    assert len(caught) == 1 and "413" in str(caught[0].message), caught[0].message
