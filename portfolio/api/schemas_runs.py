@@ -67,6 +67,9 @@ class OfflineUploadQuery(BaseModel):
 
     label: Annotated[Text, text(120)] = Field(default="", description="A name for the page.")
     hidden: bool = Field(default=False, description="Hide the run from visitors.")
+    filename: Annotated[Text, text(200)] = Field(
+        default="upload.zip", description="The uploaded folder's name, shown while importing."
+    )
 
 
 class OfflineImportOut(Output):

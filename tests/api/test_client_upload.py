@@ -131,6 +131,8 @@ def test_cli_pushes_three_runs_and_the_job_imports_them(
                    root=runs_root)  # fmt: skip
     assert done.returncode == 0, done.stderr
     assert done.stdout.count("queued as import") == 3 and "[3/3]" in done.stdout
+    names = session.exec(select(OfflineImport.filename).order_by(OfflineImport.id)).all()
+    assert names == [f"{Path(d).name}.zip" for d in dirs]
     assert jobs.import_offline_runs(app) == {"done": 3}
     session.expire_all()
     for run_id, loss in (("push1", 1.0), ("push2", 0.5), ("push3", 1 / 3)):

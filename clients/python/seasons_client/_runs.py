@@ -98,9 +98,8 @@ def push(
     with tempfile.TemporaryFile() as fh:
         zip_run(run_file, fh)
         fh.seek(0)
-        path = f"/projects/{project['id']}/offline-runs"
-        if label:
-            path += "?" + urlencode({"label": label})
+        query = {"filename": f"{run_file.parent.name}.zip", **({"label": label} if label else {})}
+        path = f"/projects/{project['id']}/offline-runs?" + urlencode(query)
         return api.request("POST", path, fh.read(), content_type="application/zip") or {}
 
 

@@ -67,7 +67,7 @@ def upload_offline_run(
     session = get_session()
     job = import_queue.enqueue(
         session, project, user, request.get_data(cache=False),
-        filename=request.headers.get("X-Filename", "upload.zip"), label=query.label,
+        filename=query.filename, label=query.label,
         hidden=query.hidden, limits=ZipLimits(max_zip_bytes=settings.upload_max_bytes),
         now=utcnow(),
     )  # fmt: skip
