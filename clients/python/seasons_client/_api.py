@@ -10,7 +10,7 @@ import urllib.parse
 import urllib.request
 import warnings
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 ENV_URL = "SEASONS_URL"
 ENV_TOKEN = "SEASONS_TOKEN"
@@ -81,7 +81,7 @@ class Api:
         self,
         method: str,
         path: str,
-        body: dict[str, Any] | bytes | None = None,
+        body: dict[str, Any] | bytes | BinaryIO | None = None,
         content_type: str = "application/json",
     ) -> Any:
         """Send one request and return the decoded JSON answer (SeasonsError otherwise)."""
@@ -93,6 +93,8 @@ class Api:
         }
         if data is not None:
             headers["Content-Type"] = content_type
+        if hasattr(data, "read"):  # a file: streamed, so a big run never sits in memory
+            headers["Content-Length"] = str(os.fstat(data.fileno()).st_size - data.tell())
         url = path if path.startswith("http") else self.base + API_PREFIX + path
         req = urllib.request.Request(url, data=data, method=method, headers=headers)
         try:

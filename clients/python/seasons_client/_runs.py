@@ -100,7 +100,7 @@ def push(
         fh.seek(0)
         query = {"filename": f"{run_file.parent.name}.zip", **({"label": label} if label else {})}
         path = f"/projects/{project['id']}/offline-runs?" + urlencode(query)
-        return api.request("POST", path, fh.read(), content_type="application/zip") or {}
+        return api.request("POST", path, fh, content_type="application/zip") or {}
 
 
 def offline_run_file(run_dir: Path) -> Path:
