@@ -15,6 +15,7 @@ COPY portfolio ./portfolio
 COPY scheduler ./scheduler
 COPY templates ./templates
 COPY content ./content
+COPY clients/python ./clients/python
 RUN pip wheel --no-cache-dir --no-deps --wheel-dir /dist .
 
 # Stage 2: the wheel and its dependencies, no source tree, no build tools.

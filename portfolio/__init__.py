@@ -117,9 +117,11 @@ def _register_blueprints(app: Flask) -> None:
     for bp in (notify_bp, notify_admin_bp, ops_bp):
         app.register_blueprint(bp)
 
+    from .client_wheel import bp as client_bp
     from .tracking.views import bp as tracking_bp
 
     app.register_blueprint(tracking_bp)
+    app.register_blueprint(client_bp)
 
     from .api import bp as api_bp
 

@@ -135,6 +135,11 @@ def _operation(op: Operation, key_map: dict, defs: dict[str, Any]) -> tuple[str,
             "required": any(f.is_required() for f in op.body.model_fields.values()),
             "content": {"application/json": {"schema": _ref(key_map, op.body, "validation")}},
         }
+    if op.raw_body is not None:
+        doc["requestBody"] = {
+            "required": True,
+            "content": {op.raw_body: {"schema": {"type": "string", "format": "binary"}}},
+        }
     return path, doc
 
 

@@ -45,6 +45,8 @@ class Operation:
     errors: tuple[int, ...] = field(default=COMMON_ERRORS)
     # Other success statuses with the same body (200 for "already there" on a create).
     also: tuple[int, ...] = ()
+    # The media type of a raw (non-JSON) body the view reads itself, e.g. a zip upload.
+    raw_body: str | None = None
 
 
 OPERATIONS: list[Operation] = []
@@ -70,6 +72,7 @@ def operation(
     query: type[pydantic.BaseModel] | None = None,
     body: type[pydantic.BaseModel] | None = None,
     also: tuple[int, ...] = (),
+    raw_body: str | None = None,
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Register ``view`` under the API blueprint.
 
@@ -80,6 +83,7 @@ def operation(
 
     def decorate(view: Callable[..., Any]) -> Callable[..., Any]:
         errors = COMMON_ERRORS + (BODY_ERRORS if body is not None else ())
+        errors += (413,) if raw_body else ()
         OPERATIONS.append(
             Operation(
                 method=method,
@@ -95,6 +99,7 @@ def operation(
                 body=body,
                 errors=tuple(sorted(errors)),
                 also=also,
+                raw_body=raw_body,
             )
         )
 

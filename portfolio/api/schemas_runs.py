@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import Field, JsonValue
+from pydantic import BaseModel, ConfigDict, Field, JsonValue
 
 from .schemas import Input, Output, Text, UTCTime, text
 
@@ -58,3 +58,30 @@ class RunLinkCreate(Input):
     )
     label: Annotated[Text, text(120)] = Field(default="", description="A name for the page.")
     hidden: bool = Field(default=False, description="Keep it off the public page.")
+
+
+class OfflineUploadQuery(BaseModel):
+    """What the zip body cannot say: the run's name on the page and whether to hide it."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    label: Annotated[Text, text(120)] = Field(default="", description="A name for the page.")
+    hidden: bool = Field(default=False, description="Hide the run from visitors.")
+    filename: Annotated[Text, text(200)] = Field(
+        default="upload.zip", description="The uploaded folder's name, shown while importing."
+    )
+
+
+class OfflineImportOut(Output):
+    id: int
+    project_id: int
+    state: Literal["queued", "importing", "done", "failed"]
+    filename: str
+    size: int
+    label: str
+    ref: str = Field(description="The imported run (entity/project/run_id), once done.")
+    link_id: int | None = Field(description="The run link it became, once done.")
+    error: str = Field(description="Why the import failed, for the learner.")
+    created_at: UTCTime
+    finished_at: UTCTime | None
+    status_url: str = Field(description="Poll this address for the import's state.")

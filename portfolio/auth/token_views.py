@@ -6,9 +6,19 @@ the API blueprint alone, so a token can never create or revoke tokens.
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
-from flask import abort, current_app, flash, make_response, redirect, render_template, url_for
+from flask import (
+    abort,
+    current_app,
+    flash,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from wtforms import RadioField, SelectChoice, SelectField, StringField
@@ -20,6 +30,8 @@ from ..forms import ActionForm, apply_error
 from ..models import utcnow
 from . import tokens
 from .views import bp
+
+_SLUG = re.compile(r"[a-z0-9][a-z0-9-]{0,79}(/[a-z0-9][a-z0-9-]{0,79})?")
 
 EXPIRY_CHOICES = [
     SelectChoice("30", "In 30 days"),
@@ -50,12 +62,29 @@ class TokenForm(FlaskForm):
     expires = SelectField("Expires", choices=EXPIRY_CHOICES, default="90")
 
 
+def _prefill() -> dict[str, str]:
+    """Form values from the query string (the runs page's "Create a token" link); bad ones drop."""
+    args = request.args
+    data = {"name": args.get("name", "")[:80]}
+    if args.get("access") in ("read", "write"):
+        data["access"] = args["access"]
+    if args.get("expires") in {c.value for c in EXPIRY_CHOICES}:
+        data["expires"] = args["expires"]
+    return data
+
+
+def _project_slug() -> str | None:
+    """The project the token is for (shown in the snippet), if it looks like a slug."""
+    slug = request.args.get("project", "")
+    return slug if _SLUG.fullmatch(slug) else None
+
+
 @bp.route("/settings/tokens", methods=["GET", "POST"])
 @login_required
 def tokens_page():
     session = get_session()
     now = utcnow()
-    form = TokenForm()
+    form = TokenForm() if request.method == "POST" else TokenForm(data=_prefill())
     created = None
     if form.validate_on_submit():
         days = form.expires.data
@@ -84,6 +113,7 @@ def tokens_page():
             rows=rows,
             revoke_form=ActionForm(),
             base_url=current_app.config["BASE_URL"],
+            project_slug=_project_slug(),
         ),
         status,
     )

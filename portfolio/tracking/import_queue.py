@@ -240,6 +240,15 @@ def record_crash(session: Session, plan: ImportPlan, *, now: datetime) -> None:
     apply(session, plan, ImportResult(error=CRASH_MESSAGE), now=now)
 
 
+def commit_upload(session: Session, job: OfflineImport) -> None:
+    """Commit a queued upload; if that fails, delete its stored bytes (no row points at them)."""
+    try:
+        session.commit()
+    except Exception:
+        discard_upload(job.storage_key)
+        raise
+
+
 def discard_upload(storage_key: str) -> None:
     """Delete an import's stored bytes once its outcome is committed; a failure only logs."""
     try:

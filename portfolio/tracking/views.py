@@ -164,11 +164,7 @@ def upload(handle: str, slug: str):
         apply_error(form, err)
         status_code = err.status if err.status >= 500 else 422
         return _page(session, project, upload_form=form, status_code=status_code)
-    try:
-        session.commit()
-    except Exception:
-        import_queue.discard_upload(job.storage_key)  # no row points at it
-        raise
+    import_queue.commit_upload(session, job)
     flash("Uploaded. Importing the run now; refresh this page in a moment for the result.", "info")
     return redirect(_manage_url(handle, project.slug) + "#upload-offline", 303)
 

@@ -6,6 +6,10 @@ linking a run is checked with "W&B" exactly as in production, without the networ
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -15,6 +19,7 @@ import pytest
 from flask.testing import FlaskClient
 from sqlalchemy import text
 from sqlmodel import select
+from werkzeug.serving import make_server
 
 from portfolio.auth import tokens
 from portfolio.models import (
@@ -198,3 +203,58 @@ def problem(response) -> dict:
 
 def call(client: FlaskClient, method: str, path: str, **kwargs):
     return client.open(path, method=method, **kwargs)
+
+
+@pytest.fixture()
+def live_url(app) -> Iterator[str]:
+    """Serve the app on 127.0.0.1 in a thread, as `flask run` would."""
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    url = f"http://127.0.0.1:{server.server_port}"
+    app.config["BASE_URL"] = url
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield url
+    server.shutdown()
+    thread.join()
+    server.server_close()
+
+
+CLIENT_SRC = Path(__file__).resolve().parents[2] / "clients" / "python"
+
+OFFLINE_RUNS = """
+import sys
+import wandb
+
+for n, run_id in enumerate(sys.argv[2:]):
+    run = wandb.init(
+        mode="offline", dir=sys.argv[1], entity="maya", project="houses", id=run_id,
+        settings=wandb.Settings(console="off", x_disable_stats=True, x_disable_meta=True),
+    )
+    run.log({"loss": 1.0 / (n + 1)})
+    run.finish()
+"""
+
+
+def wandb_env(root: Path) -> dict[str, str]:
+    """A training process's environment: wandb quiet and kept inside ``root``."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("WANDB_", "SEASONS_"))}
+    env.update(
+        WANDB_SILENT="true",
+        WANDB_ERROR_REPORTING="false",
+        WANDB_CACHE_DIR=str(root / "cache"),
+        WANDB_CONFIG_DIR=str(root / "config"),
+        WANDB_DATA_DIR=str(root / "data"),
+    )
+    return env
+
+
+def write_offline_runs(root: Path, *run_ids: str) -> list[Path]:
+    """Write real offline runs with wandb (in a subprocess) and return their folders."""
+    script = root / "offline_runs.py"
+    script.write_text(OFFLINE_RUNS)
+    done = subprocess.run(
+        [sys.executable, str(script), str(root), *run_ids],
+        capture_output=True, text=True, env=wandb_env(root), timeout=180, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    return [next((root / "wandb").glob(f"offline-run-*-{r}")) for r in run_ids]

@@ -1,8 +1,8 @@
-"""The two-line helper against the real app served on 127.0.0.1.
+"""The two-line client (clients/python, seasons_client) against the real app on 127.0.0.1.
 
-The end-to-end test runs a training script in a subprocess (wandb.init in offline mode,
-then the two added lines), as a learner would; the failure tests call the helper in
-process with a stand-in run, since they are about what it does when things go wrong.
+The end-to-end tests run a training script in a subprocess (wandb.init, then the two
+added lines), as a learner would; the failure tests call the client in process with a
+stand-in run, since they are about what it does when things go wrong.
 """
 
 from __future__ import annotations
@@ -11,53 +11,42 @@ import os
 import socket
 import subprocess
 import sys
-import threading
 import warnings
-from collections.abc import Iterator
 from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
+from seasons_client import SeasonsWarning, link_run
 from sqlmodel import select
-from werkzeug.serving import make_server
 
-from portfolio.client import SeasonsWarning, link_run
-from portfolio.models import RunLink
-from portfolio.tracking.fakeserver import FakeRun, FakeWandb
+from portfolio.models import ImportState, OfflineImport, RunLink, RunSnapshot
+from portfolio.tracking.fakeserver import FakeWandb
+from scheduler import jobs
 
 from .conftest import World
+
+CLIENT_SRC = str(Path(__file__).resolve().parents[2] / "clients" / "python")
 
 SCRIPT = """
 import sys
 import wandb
 
 run = wandb.init(
-    mode="offline", dir=sys.argv[1], entity="maya", project="houses", id=sys.argv[2],
+    mode=sys.argv[3], dir=sys.argv[1], entity="maya", project="houses", id=sys.argv[2],
     settings=wandb.Settings(console="off", x_disable_stats=True, x_disable_meta=True),
 )
-from portfolio.client import link_run
+from seasons_client import link_run
 returned = link_run(run, project="house-prices")
 run.log({"loss": 0.5})
-run.finish()
+if sys.argv[4] == "finish":
+    run.finish()  # else the client's atexit hook finishes the run, then uploads it
 print("RETURNED", returned)
 """
 
 
-@pytest.fixture()
-def live_url(app) -> Iterator[str]:
-    """Serve the app on 127.0.0.1 in a thread, as `flask run` would."""
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    url = f"http://127.0.0.1:{server.server_port}"
-    app.config["BASE_URL"] = url
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield url
-    server.shutdown()
-    thread.join()
-    server.server_close()
-
-
-def run_script(tmp_path: Path, url: str, token: str, run_id: str) -> subprocess.CompletedProcess:
+def run_script(
+    tmp_path: Path, url: str, token: str, run_id: str, end: str = "finish"
+) -> subprocess.CompletedProcess:
     script = tmp_path / "train.py"
     script.write_text(SCRIPT)
     env = {k: v for k, v in os.environ.items() if not k.startswith("WANDB_")}
@@ -69,9 +58,19 @@ def run_script(tmp_path: Path, url: str, token: str, run_id: str) -> subprocess.
         WANDB_CACHE_DIR=str(tmp_path / "cache"),
         WANDB_CONFIG_DIR=str(tmp_path / "config"),
         WANDB_DATA_DIR=str(tmp_path / "data"),
+        PYTHONPATH=CLIENT_SRC,
     )
     return subprocess.run(
-        [sys.executable, "-W", "error::UserWarning", str(script), str(tmp_path), run_id],
+        [
+            sys.executable,
+            "-W",
+            "error::UserWarning",
+            str(script),
+            str(tmp_path),
+            run_id,
+            "offline",
+            end,
+        ],
         capture_output=True,
         text=True,
         env=env,
@@ -80,22 +79,24 @@ def run_script(tmp_path: Path, url: str, token: str, run_id: str) -> subprocess.
     )
 
 
-def test_a_training_script_links_its_run(
-    tmp_path, session, world: World, fake_wandb: FakeWandb, live_url: str
+@pytest.mark.parametrize("end", ["finish", "exit"])
+def test_a_training_script_uploads_its_offline_run(
+    app, tmp_path, session, world: World, fake_wandb: FakeWandb, live_url: str, end: str
 ):
-    """wandb.init(offline) + two lines: the run is linked and the page is printed."""
-    fake_wandb.add_run(FakeRun(entity="maya", project="houses", run_id="clientrun1"))
-    done = run_script(tmp_path, live_url, world.tokens["write"], "clientrun1")
+    """wandb.init(mode="offline") + two lines: uploaded at finish (or exit), then imported."""
+    done = run_script(tmp_path, live_url, world.tokens["write"], "clientrun1", end)
     assert done.returncode == 0, done.stderr
     page = f"{live_url}/u/maya/house-prices"
-    assert f"linked W&B run maya/houses/clientrun1 to “House prices”: {page}" in done.stdout
-    assert "draft" in done.stdout and f"RETURNED {page}" in done.stdout
-    refs = session.exec(select(RunLink.ref).where(RunLink.project_id == world.project.id)).all()
-    assert "maya/houses/clientrun1" in refs
-    # Resuming the script links nothing twice.
-    again = run_script(tmp_path, live_url, world.tokens["write"], "clientrun1")
-    assert again.returncode == 0 and f"RETURNED {page}" in again.stdout
-    assert len(session.exec(select(RunLink)).all()) == len(refs)
+    assert f"it will be uploaded to “House prices” when it finishes: {page}" in done.stdout
+    assert "uploaded the offline run; importing it now: " in done.stdout
+    assert f"RETURNED {page}" in done.stdout
+    (job,) = session.exec(select(OfflineImport)).all()
+    assert (job.project_id, job.state) == (world.project.id, ImportState.queued)
+    assert jobs.import_offline_runs(app) == {"done": 1}
+    session.expire_all()
+    link = session.exec(select(RunLink).where(RunLink.ref == "maya/houses/clientrun1")).one()
+    snapshot = session.get(RunSnapshot, link.current_snapshot_id)
+    assert snapshot is not None and snapshot.summary["loss"] == 0.5
 
 
 RUN = SimpleNamespace(entity="maya", project="houses", id="run2")

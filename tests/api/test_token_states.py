@@ -7,6 +7,8 @@ refused call's.
 
 from __future__ import annotations
 
+import io
+import zipfile
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -14,6 +16,7 @@ from typing import Any
 import pytest
 
 from portfolio.api.routing import OPERATIONS
+from portfolio.models import OfflineImport
 
 from .conftest import TOKEN_STATES, World, problem, snapshot_tables
 
@@ -27,6 +30,15 @@ class Case:
     owned: bool  # names maya's things: another user's token gets 404
     success: int = 200
     body: dict[str, Any] | None = None
+    data: bytes | None = None  # a raw body (the offline-run zip) instead of JSON
+
+
+def _run_zip() -> bytes:
+    """A zip whose directory passes the upload's request checks (one run-*.wandb)."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as archive:
+        archive.writestr("offline-run-20270101_000000-abc/run-abc.wandb", b":W&B")
+    return out.getvalue()
 
 
 TODAY = datetime.now(UTC).date().isoformat()
@@ -62,6 +74,11 @@ CASES = [
         body={"ref": "maya/houses/run2"},
     ),
     Case("sync_run", "POST", P + "/runs/{link}/sync", "write", owned=True, success=202),
+    Case(
+        "upload_offline_run", "POST", P + "/offline-runs", "write", owned=True, success=202,
+        data=_run_zip(),
+    ),
+    Case("get_offline_run", "GET", P + "/offline-runs/{offline_import}", "read", owned=True),
     Case("list_updates", "GET", P + "/updates", "read", owned=True),
     Case(
         "create_update", "POST", P + "/updates", "write", owned=True, success=201,
@@ -76,6 +93,15 @@ CASES = [
     Case("public_projects", "GET", "/api/v1/public/users/theo/projects", None, owned=False),
     Case("public_project", "GET", "/api/v1/public/projects/theo/bird-songs", None, False),
 ]  # fmt: skip
+
+
+def _offline_import(session, world: World) -> int:
+    job = OfflineImport(
+        project_id=world.project.id, user_id=world.owner.id, storage_key="offline-imports/x.zip"
+    )
+    session.add(job)
+    session.commit()
+    return job.id
 
 
 def expected(case: Case, state: str) -> int:
@@ -107,11 +133,13 @@ def test_token_states(client, session, world: World, fake_wandb, case: Case):
         milestone=world.milestone.id,
         link=world.link.id,
         notification=world.notification.id,
+        offline_import=_offline_import(session, world) if "{offline_import}" in case.path else 0,
     )
     for state in TOKEN_STATES:
         before = snapshot_tables(session)
+        body = {"data": case.data, "content_type": "application/zip"} if case.data else {}
         response = client.open(
-            path, method=case.method, headers=world.headers(state), json=case.body
+            path, method=case.method, headers=world.headers(state), json=case.body, **body
         )
         want = expected(case, state)
         assert response.status_code == want, (state, response.get_data(as_text=True))

@@ -120,6 +120,9 @@ def test_wheel_installed_elsewhere_migrates_and_serves_pages(tmp_path, fresh_eng
         assert b"<!doctype html>" in body and b"turns it into a rhythm" in body
         status, _, body = fetch(base + "/seasons")
         assert status == 200 and b"/seasons/" in body, output(server)
+        # The training-script client, built from the sources the wheel carries.
+        status, _, body = fetch(base + "/client/seasons_client-0.1.0-py3-none-any.whl")
+        assert status == 200 and body.startswith(b"PK"), output(server)
         status, headers, body = fetch(base + "/static/css/site.css")
         assert status == 200 and headers["Content-Type"].startswith("text/css") and body
         # gunicorn.conf.py: gunicorn's own log is JSON, in the app's shape.

@@ -5,6 +5,7 @@ from . import (  # noqa: F401
     me,
     milestones,
     notifications,
+    offline_runs,
     projects,
     public,
     runs,
