@@ -233,8 +233,13 @@ def main() -> int:
                 .scalars()
                 .all()
             )
+            # Reminder emails only: sign-up also mails each learner a verification link.
             deliveries = conn.execute(
-                text("SELECT status, count(*) FROM deliveries GROUP BY status")
+                text(
+                    "SELECT d.status, count(*) FROM deliveries d "
+                    "JOIN notifications n ON n.id = d.notification_id "
+                    "WHERE n.dedupe_key LIKE 'reminder:%' GROUP BY d.status"
+                )
             ).all()
         engine.dispose()
         ids = Counter()

@@ -11,7 +11,7 @@ import base64
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Date, LargeBinary, insert, select, text
+from sqlalchemy import Date, Integer, LargeBinary, insert, select, text
 from sqlalchemy.engine import Connection
 from sqlmodel import SQLModel
 
@@ -109,7 +109,8 @@ def import_data(conn: Connection, data: dict[str, Any]) -> dict[str, int]:
         counts[table.name] = len(fixed)
     if conn.dialect.name == "postgresql":
         for table in SQLModel.metadata.sorted_tables:
-            if "id" in table.columns:
+            # Serial ids only: scheduler_processes is keyed by a text process id.
+            if "id" in table.columns and isinstance(table.c.id.type, Integer):
                 conn.execute(
                     text(
                         f"SELECT setval(pg_get_serial_sequence('{table.name}', 'id'), "
