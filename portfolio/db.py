@@ -1,6 +1,6 @@
 """Engine, one session per request, and session_scope() for jobs and commands.
 
-The request boundary commits (STYLE.md §3): views call ``commit()`` once;
+The request boundary commits: views call ``commit()`` once;
 services only ``add`` and ``flush``. Teardown rolls back whatever was not
 committed, so a failed request writes nothing.
 """

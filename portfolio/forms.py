@@ -29,7 +29,7 @@ def apply_error(form: FlaskForm, err: DomainError, *, keep_field_errors: bool = 
 def commit_or_show(session, form: FlaskForm, action: Callable[[], object]) -> bool:
     """Run a service call for a valid form; commit it, or roll back and show its error.
 
-    The boundary rule of STYLE.md §3 in one place: the view commits once, and a
+    The commit-boundary rule in one place: the view commits once, and a
     domain error leaves nothing written and a message on the form.
     """
     try:

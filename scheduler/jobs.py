@@ -1,4 +1,4 @@
-"""Job functions: open an app context, call a service, commit (STYLE.md §4).
+"""Job functions: open an app context, call a service, commit.
 
 Each takes the app (APScheduler passes it) and, for tests, an optional
 clock. Per-item errors are caught and logged inside the services, so one
