@@ -27,7 +27,9 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     SCHEDULER_IN_WEB=0
 RUN useradd --system --uid 10001 --create-home --home-dir /srv/seasons seasons
 COPY --from=build /dist/ /tmp/dist/
-RUN pip install /tmp/dist/*.whl && rm -rf /tmp/dist
+# The same pinned versions as `make install` and CI (requirements.lock, `make lock`).
+COPY requirements.lock /tmp/dist/
+RUN pip install -c /tmp/dist/requirements.lock /tmp/dist/*.whl && rm -rf /tmp/dist
 WORKDIR /srv/seasons
 COPY gunicorn.conf.py ./
 USER seasons

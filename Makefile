@@ -4,16 +4,27 @@ BIN := $(VENV)/bin
 PYTHON ?= python3
 FLASK := $(BIN)/flask --app app
 
-.PHONY: run test lint install system-deps
+PIP_TOOLS := pip-tools==7.6.2
 
-# Installs (again) only when pyproject.toml changed.
-$(VENV)/.installed: pyproject.toml
+.PHONY: run test lint install lock system-deps
+
+# Installs (again) only when pyproject.toml or the lock file changed. The versions
+# come from requirements.lock (every package, test tools included), so a new
+# release upstream cannot change what CI runs until `make lock` is run and committed.
+$(VENV)/.installed: pyproject.toml requirements.lock
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[test]'
+	$(BIN)/pip install --quiet -c requirements.lock -e '.[test]'
 	touch $@
 
 install: $(VENV)/.installed
+
+# Re-resolve requirements.lock after a change to pyproject.toml's dependencies;
+# existing pins are kept where they still fit (add --upgrade to LOCK_ARGS to move them).
+lock:
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet $(PIP_TOOLS)
+	$(BIN)/pip-compile --quiet --extra test --strip-extras --no-emit-index-url \
+		--no-emit-find-links $(LOCK_ARGS) -o requirements.lock pyproject.toml
 
 # Embedded default: SQLite in instance/, scheduler in-process, demo content.
 run: install

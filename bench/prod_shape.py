@@ -7,10 +7,15 @@ Everything runs on 127.0.0.1 and stops by itself:
 3. learners sign up, plan a project and publish it through HTTP, and each moves a
    milestone to 30 minutes from now (so its "1 day before" reminder is due);
 4. two `python -m scheduler --once` processes sweep at the same time;
-5. a third scheduler is killed mid-sweep (SIGKILL) and a fourth runs afterwards;
+4. a scheduler is killed (SIGKILL) between claiming its emails and recording them as
+   sent: the SMTP server holds its first RCPT until the kill, so nothing was delivered;
+5. once its claim (MAIL_LEASE_SECONDS, 3 s here) has lapsed, two schedulers sweep at the
+   same moment (bench/sweep_at_once.py: both wait on one go-file), and their printed
+   start/end times must overlap — the race on claiming (FOR UPDATE SKIP LOCKED) really
+   happened;
 6. checks: every HTTP request succeeded, every expected reminder exists exactly once
    (notification and email), nothing was sent twice (SMTP Message-IDs, on a real
-   aiosmtpd server on loopback).
+   aiosmtpd server on loopback), nothing was lost.
 
 Usage: .venv/bin/python bench/prod_shape.py [--learners 20]
 Exit status 0 when every check passes. tests/test_prod_shape.py runs it.
@@ -19,6 +24,7 @@ Exit status 0 when every check passes. tests/test_prod_shape.py runs it.
 from __future__ import annotations
 
 import argparse
+import asyncio
 import http.cookiejar
 import os
 import re
@@ -28,6 +34,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.error
 import urllib.parse
@@ -38,6 +45,7 @@ from pathlib import Path
 
 from aiosmtpd.controller import Controller
 from sqlalchemy import create_engine, text
+from sweep_at_once import overlapped, race
 
 ROOT = Path(__file__).resolve().parent.parent
 PY = sys.executable
@@ -46,8 +54,23 @@ CSRF = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
 
 
 class Inbox:
+    """An aiosmtpd handler that keeps what it receives and can stall a sender.
+
+    While `stall` is set, the first RCPT of each message waits (and `stalled` is set),
+    so the sending scheduler sits between its claim and its commit.
+    """
+
     def __init__(self) -> None:
         self.messages: list[bytes] = []
+        self.stall = threading.Event()
+        self.stalled = threading.Event()
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        while self.stall.is_set():
+            self.stalled.set()
+            await asyncio.sleep(0.02)
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
 
     async def handle_DATA(self, server, session, envelope):
         self.messages.append(envelope.content)
@@ -85,7 +108,7 @@ class Browser:
             return ""
 
 
-def wait_for(url: str, seconds: float = 30) -> None:
+def wait_for(url: str, seconds: float = 120) -> None:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         try:
@@ -122,6 +145,7 @@ def main() -> int:
         "SMTP_PORT": str(smtp.port),
         "SMTP_SECURITY": "none",
         "LOG_LEVEL": "WARNING",
+        "MAIL_LEASE_SECONDS": "3",
         "SIGNUP_RATE_LIMIT": "1000 per minute",
         "LOGIN_RATE_LIMIT": "1000 per minute",
     }
@@ -212,19 +236,23 @@ def main() -> int:
                     text("SELECT count(*) FROM notifications WHERE dedupe_key LIKE 'reminder:%'")
                 ).scalar()
 
-        # A scheduler killed mid-sweep: as soon as its first reminders are written.
+        # Killed between claim and commit: its first email is stuck at RCPT.
+        inbox.stall.set()
         victim = scheduler()
-        deadline = time.monotonic() + 120
-        while victim.poll() is None and time.monotonic() < deadline:
-            if reminders_so_far() > 0:
-                break
-            time.sleep(0.01)
+        if not inbox.stalled.wait(timeout=180):
+            failures.append("the first scheduler never reached the SMTP server")
         victim.send_signal(signal.SIGKILL)
         victim.wait(timeout=30)
+        inbox.stall.clear()
         at_kill, mailed_at_kill = reminders_so_far(), len(inbox.messages)
+        time.sleep(float(env["MAIL_LEASE_SECONDS"]) + 0.5)  # its claim lapses
         # Then two at once, as after a restart with an accidental second process.
-        pair = [scheduler(), scheduler()]
-        codes = [p.wait(timeout=180) for p in pair]
+        gate = Path(tmp) / "gate"
+        gate.mkdir()
+        pair = race(2, env, gate)
+        codes = [sweep.returncode for sweep in pair]
+        spans = [sweep.span for sweep in pair if sweep.span]
+        raced = len(spans) == 2 and overlapped(spans)
         with engine.connect() as conn:
             keys = (
                 conn.execute(
@@ -255,7 +283,7 @@ def main() -> int:
             f"killed scheduler had written {at_kill} of {args.learners} reminders "
             f"and mailed {mailed_at_kill}"
         )
-        print(f"scheduler exit codes after restart: {codes}")
+        print(f"scheduler exit codes after restart: {codes}; sweeps overlapped: {raced}")
         print(f"reminder notifications: {len(keys)}; duplicates: {len(duplicate_keys)}")
         print(
             f"deliveries by status: {dict(deliveries)}; emails received: {len(inbox.messages)};"
@@ -267,11 +295,18 @@ def main() -> int:
             failures.append(f"expected {args.learners} reminders, found {len(keys)}")
         if duplicate_keys or resent:
             failures.append("duplicates found")
-        sent = dict(deliveries).get("sent", 0)
-        if sent + dict(deliveries).get("pending", 0) != args.learners:
-            failures.append(f"deliveries lost: {dict(deliveries)}")
+        # The killed scheduler's claim lapsed before the pair ran, so every reminder
+        # email must have gone out by now: none lost, none left waiting.
+        if dict(deliveries).get("sent", 0) != args.learners:
+            failures.append(f"reminder emails not all sent: {dict(deliveries)}")
         if any(codes):
-            failures.append(f"a scheduler failed: {codes}")
+            failures.append(
+                f"a scheduler failed: {codes} {[sweep.stderr[-500:] for sweep in pair]}"
+            )
+        if not raced:
+            failures.append(f"the two sweeps did not overlap: {spans}")
+        if mailed_at_kill:
+            failures.append(f"the killed scheduler delivered {mailed_at_kill} emails")
     finally:
         for p in procs:
             p.terminate()

@@ -337,19 +337,3 @@ class ConsoleTransport:
             message["Message-ID"],
             text,
         )
-
-
-TRANSPORTS: dict[str, type[SMTPTransport] | type[ConsoleTransport]] = {
-    "smtp": SMTPTransport,
-    "console": ConsoleTransport,
-}
-
-
-def create_transport(name: str, **options: object) -> Transport:
-    """Instantiate the transport registered as `name` with `options`."""
-    try:
-        cls = TRANSPORTS[name]
-    except KeyError:
-        known = ", ".join(sorted(TRANSPORTS))
-        raise ValueError(f"unknown email transport {name!r}; known: {known}") from None
-    return cls(**options)  # type: ignore[arg-type]

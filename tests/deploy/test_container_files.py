@@ -44,7 +44,10 @@ def test_dockerfile_builds_the_wheel_and_serves_it_as_the_tests_do():
     assert froms == ["python:3.11-slim AS build", "python:3.11-slim"]
     runs = [args for op, args in steps if op == "RUN"]
     assert any("pip wheel" in r and "--no-deps" in r for r in runs)
-    assert any(r.startswith("pip install /tmp/dist/*.whl") for r in runs)
+    # Installed with the lock file's versions, as `make install` does.
+    assert any(
+        r.startswith("pip install -c /tmp/dist/requirements.lock /tmp/dist/*.whl") for r in runs
+    )
     assert any(shlex.join(COLLECT_STATIC) + " /srv/seasons/static" in r for r in runs)
     (user,) = [args for op, args in steps if op == "USER"]
     assert user not in ("root", "0")

@@ -17,7 +17,6 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from portfolio.notify.mail import (
-    TRANSPORTS,
     ConsoleTransport,
     EmailMessageData,
     HeaderInjectionError,
@@ -25,7 +24,6 @@ from portfolio.notify.mail import (
     TransportError,
     backoff_delay,
     build_message,
-    create_transport,
 )
 
 if TYPE_CHECKING:
@@ -353,17 +351,6 @@ def test_console_transport_logs_the_text_part(caplog: pytest.LogCaptureFixture) 
     assert "Subject: Milestone “Baseline” is due tomorrow" in logged
     assert "Your milestone Baseline is due" in logged
     assert "<b>" not in logged
-
-
-def test_registry_creates_transports_by_name() -> None:
-    """Transports are looked up by name; unknown names are refused."""
-    assert set(TRANSPORTS) == {"smtp", "console"}
-    assert isinstance(create_transport("console"), ConsoleTransport)
-    smtp = create_transport("smtp", host="mail.example", port=2525, security="none")
-    assert isinstance(smtp, SMTPTransport)
-    assert (smtp.host, smtp.port) == ("mail.example", 2525)
-    with pytest.raises(ValueError, match="unknown email transport 'carrier-pigeon'"):
-        create_transport("carrier-pigeon")
 
 
 def test_backoff_delay_doubles_up_to_the_cap() -> None:

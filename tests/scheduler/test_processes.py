@@ -4,30 +4,18 @@ from __future__ import annotations
 
 import subprocess
 import sys
-import time
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from sqlmodel import select
 
+from bench.sweep_at_once import overlapped, race
 from portfolio.models import Delivery, DeliveryStatus, Notification, SchedulerLease, utcnow
 from tests.notify.builders import make_milestone, make_project, make_season
 
 ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.slow
-
-# Waits for a go-file so that both processes sweep at the same moment.
-TWIN = """
-import sys, time, pathlib
-from portfolio import create_app
-from scheduler import run_all
-app = create_app()
-go = pathlib.Path(sys.argv[1])
-while not go.exists():
-    time.sleep(0.005)
-sys.exit(0 if all(run_all(app).values()) else 1)
-"""
 
 
 def run_once(env) -> subprocess.CompletedProcess:
@@ -94,23 +82,12 @@ def test_two_schedulers_at_once_produce_each_reminder_once(
             expected += 2
     session.commit()
 
-    go = tmp_path / "go"
-    procs = [
-        subprocess.Popen(
-            [sys.executable, "-c", TWIN, str(go)],
-            cwd=ROOT,
-            env=proc_env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        for _ in range(2)
-    ]
-    time.sleep(3)  # both have imported the app and are waiting
-    go.touch()
-    for proc in procs:
-        _, err = proc.communicate(timeout=120)
-        assert proc.returncode == 0, err
+    sweeps = race(2, proc_env, tmp_path)
+    for sweep in sweeps:
+        assert sweep.returncode == 0, sweep.stderr
+    # The race really happened: each sweep started before the other one ended.
+    spans = [sweep.span for sweep in sweeps]
+    assert overlapped(spans), spans
 
     notifications = session.exec(select(Notification)).all()
     assert len(notifications) == expected
