@@ -82,10 +82,9 @@ def test_kill_the_active_scheduler_and_the_standby_takes_over_once(
 
         a.send_signal(signal.SIGKILL)
         a.wait(timeout=10)
-        killed = time.monotonic()
-        wait_for(lambda: role_of(engine, b.pid) == "active", LEASE + TICK + 10, "B active")
-        took = time.monotonic() - killed
-        assert took <= LEASE + TICK + 2, took  # the bound, plus the poll and a commit
+        # How soon B takes over is the lease's business (bench, not a timing assert
+        # on a shared machine); the test waits generously and checks what happened.
+        wait_for(lambda: role_of(engine, b.pid) == "active", LEASE + TICK + 60, "B active")
         wait_for(lambda: len(smtp_server.messages) >= 10, 30, "the next five emails")
         time.sleep(2)  # anything doubled would arrive now
         assert b.poll() is None, (tmp_path / "b.log").read_text()
