@@ -14,6 +14,7 @@ import json
 import re
 import runpy
 import tomllib
+from contextlib import suppress
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -26,10 +27,11 @@ from .auth.passwords import hash_password, verify_password
 from .discussion import service as discussion
 from .discussion.rules import Limits
 from .discussion.updates import post_update
-from .models import MentorAssignment, MetricGoal, Project, Role, User, Visibility, utcnow
+from .errors import Conflict
+from .models import MetricGoal, Project, Role, User, Visibility, utcnow
 from .projects import images
 from .projects import service as projects
-from .seasons import milestones
+from .seasons import mentors, milestones
 from .seasons import service as seasons
 from .tracking.imports import import_offline
 
@@ -167,24 +169,13 @@ def _image_names(body: str) -> list[str]:
 
 
 def _load_mentoring(session: Session, data: dict[str, Any], now: datetime) -> None:
+    """Assign the demo's mentors through the admin's own rule; a rerun changes nothing."""
     season = seasons.ensure_current_and_next(session, now.date())[0]
     for group in data.get("mentoring", []):
-        mentor = accounts.get_user_by_handle(session, group["mentor"])
         for handle in group["learners"]:
-            learner = accounts.get_user_by_handle(session, handle)
-            assert mentor is not None and learner is not None
-            exists = session.exec(
-                select(MentorAssignment.id).where(
-                    MentorAssignment.mentor_id == mentor.id,
-                    MentorAssignment.learner_id == learner.id,
-                    MentorAssignment.season_id == season.id,
-                )
-            ).first()
-            if exists is None:
-                session.add(
-                    MentorAssignment(
-                        mentor_id=mentor.id, learner_id=learner.id, season_id=season.id
-                    )
+            with suppress(Conflict):  # assigned by an earlier load
+                mentors.assign(
+                    session, mentor_handle=group["mentor"], learner_handle=handle, season=season
                 )
     session.flush()
 

@@ -6,9 +6,17 @@ import pytest
 from sqlmodel import select
 
 from portfolio import config, create_app
-from portfolio.models import Comment, FeedbackRequest, Project, RunSnapshot, Update, User
+from portfolio.models import (
+    Comment,
+    FeedbackRequest,
+    MentorAssignment,
+    Project,
+    RunSnapshot,
+    Update,
+    User,
+)
 
-DEMO_MODELS = (User, Project, RunSnapshot, Comment, Update, FeedbackRequest)
+DEMO_MODELS = (User, Project, RunSnapshot, Comment, Update, FeedbackRequest, MentorAssignment)
 
 
 def test_secret_key_generated_once_and_kept(tmp_path):
@@ -116,7 +124,7 @@ def test_demo_loader_is_idempotent(runner, session):
     counts = {m.__name__: len(session.exec(select(m)).all()) for m in DEMO_MODELS}
     assert counts["User"] >= 4 and counts["Project"] == 5
     assert counts["RunSnapshot"] == 8 and counts["Comment"] >= 3 and counts["Update"] == 2
-    assert counts["FeedbackRequest"] == 1
+    assert counts["FeedbackRequest"] == 1 and counts["MentorAssignment"] >= 1
     second = runner.invoke(args=["demo"])
     assert second.exit_code == 0, second.output
     assert "0 people and 0 projects created" in second.output
