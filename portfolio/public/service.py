@@ -149,7 +149,12 @@ def profile_cards(session: Session, user: User, now: datetime) -> list[ProfileCa
 
 
 def write_up(project: Project):
-    return render_markdown(project.body_md, toc=True) if project.body_md.strip() else None
+    return render_write_up(project.body_md)
+
+
+def render_write_up(body_md: str):
+    """The write-up as the project page shows it; the editor's preview uses it too."""
+    return render_markdown(body_md, toc=True) if body_md.strip() else None
 
 
 def completed_milestones(session: Session, project_ids: list[int], limit: int = 50):
