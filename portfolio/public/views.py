@@ -7,6 +7,7 @@ from sqlmodel import select
 
 from ..auth import service as accounts
 from ..auth.deletion import PLACEHOLDER_HANDLE
+from ..auth.profile import profile_links
 from ..content import render_page
 from ..db import get_session
 from ..discussion import updates as discussion
@@ -47,6 +48,7 @@ def profile(handle: str):
         bio=render_markdown(user.bio, id_prefix="bio-") if user.bio else None,
         cards=cards,
         record=health.learner_record(session, user.id, now),
+        links=profile_links(user),
     )
 
 
