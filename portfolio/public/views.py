@@ -15,7 +15,7 @@ from ..httpcache import shared_cacheable
 from ..markdown import render_markdown
 from ..models import Project, User, Visibility, utcnow
 from ..seasons import health
-from . import service
+from . import service, showcase
 
 bp = Blueprint("public", __name__)
 
@@ -23,7 +23,16 @@ bp = Blueprint("public", __name__)
 @bp.get("/")
 @shared_cacheable
 def home():
-    return render_template("public/home.html", intro=render_page("home"))
+    """The pitch, a few real public projects of this season, and the demo portfolio."""
+    session = get_session()
+    examples = showcase.showcase(session, utcnow().date())
+    session.commit()  # the current season is created on first sight
+    return render_template(
+        "public/home.html",
+        intro=render_page("home"),
+        showcase=examples,
+        demo=showcase.demo_learner(session),
+    )
 
 
 def _user_or_404(handle: str) -> User:
