@@ -71,9 +71,11 @@
     button.addEventListener("click", function () {
       var snippet = button.dataset.markdown;
       var before = text.value.slice(0, lastStart);
-      // On a line of its own, so it renders as a figure and not inside a sentence.
-      var lead = before && !/\n$/.test(before) ? "\n\n" : "";
-      var insert = lead + snippet + "\n";
+      var after = text.value.slice(lastEnd);
+      // A paragraph of its own, so it renders as a figure and not inside a sentence.
+      var lead = !before || /\n\n$/.test(before) ? "" : /\n$/.test(before) ? "\n" : "\n\n";
+      var trail = /^\n\n/.test(after) ? "" : /^\n/.test(after) ? "\n" : "\n\n";
+      var insert = lead + snippet + trail;
       text.focus();
       text.setRangeText(insert, lastStart, lastEnd, "end");
       remember();
