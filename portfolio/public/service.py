@@ -135,17 +135,19 @@ def profile_cards(session: Session, user: User, now: datetime) -> list[ProfileCa
     states = health.health_of(session, [p.id for p, _ in projects], now)
     cards = []
     for project, season in projects:
-        res = results(session, project, figures=False)  # the visible runs, loaded once
+        headline, thumbnail = card_extras(session, project)
         cards.append(
             ProfileCard(
-                project,
-                season,
-                *states[project.id],
-                headline=_headline_of(project, res),
-                thumbnail=thumbnail_svg(session, project, res.runs),
+                project, season, *states[project.id], headline=headline, thumbnail=thumbnail
             )
         )
     return cards
+
+
+def card_extras(session: Session, project: Project) -> tuple[tuple[str, float | None], str | None]:
+    """A project card's headline (metric, best visible value) and thumbnail SVG."""
+    res = results(session, project, figures=False)  # the visible runs, loaded once
+    return _headline_of(project, res), thumbnail_svg(session, project, res.runs)
 
 
 def write_up(project: Project):

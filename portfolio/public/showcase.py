@@ -19,8 +19,7 @@ from sqlmodel import Session, col, select
 
 from ..models import Project, Season, User, Visibility
 from ..seasons import service as seasons
-from .figures import thumbnail_svg
-from .service import _headline_of, results
+from .service import card_extras
 
 SHOWCASE_SIZE = 4
 
@@ -54,17 +53,9 @@ def showcase(session: Session, today: date, *, size: int = SHOWCASE_SIZE) -> Sho
     this_season = bool(rows)
     if not rows:
         rows = session.exec(query).all()
-    cards = []
-    for project, owner in rows:
-        res = results(session, project, figures=False)  # the visible runs, loaded once
-        cards.append(
-            ShowcaseCard(
-                project,
-                owner,
-                headline=_headline_of(project, res),
-                thumbnail=thumbnail_svg(session, project, res.runs),
-            )
-        )
+    cards = [
+        ShowcaseCard(project, owner, *card_extras(session, project)) for project, owner in rows
+    ]
     return Showcase(season, cards, this_season)
 
 
