@@ -106,3 +106,36 @@ def test_live_preview_and_insert_image(app, live_server, browser, session, publi
     session.refresh(project)
     assert "works" not in project.body_md
     context.close()
+
+
+def test_profile_shows_photo_links_and_what_they_look_for(
+    app, live_server, browser, session, published
+):
+    """The photo, the "looking for" line and links with their host, on a phone."""
+    from portfolio.auth import profile
+
+    maya, _ = published
+    with app.app_context():
+        user = session.merge(maya)
+        profile.set_avatar(session, user, stream=_png())
+        profile.update_extras(
+            session,
+            user,
+            github_url="https://github.com/maya",
+            linkedin_url="https://www.linkedin.com/in/maya",
+            website_url="https://maya.example.org",
+            looking_for="Junior ML engineer roles, Berlin or remote",
+        )
+        session.commit()
+    context = browser.new_context(viewport={"width": 390, "height": 844})
+    page = context.new_page()
+    page.goto(live_server + "/u/maya")
+    photo = page.locator(".profile-head img.avatar")
+    assert photo.evaluate("img => img.complete && img.naturalWidth") == 40  # 60x40 cut square
+    assert page.locator(".looking-for").inner_text().startswith("Looking for: Junior ML")
+    links = page.locator(".profile-links a[rel='me noopener']")
+    assert links.count() == 3
+    assert "linkedin.com" in page.locator(".profile-links").inner_text()
+    _no_sideways_scroll(page)
+    shot(page, "profile-extras-390")
+    context.close()
