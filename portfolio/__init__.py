@@ -96,6 +96,7 @@ def _register_blueprints(app: Flask) -> None:
     from .auth import (  # noqa: F401  (account pages on auth.bp)
         account_views,
         deletion_views,
+        profile_views,
         recovery_views,
         token_views,
     )

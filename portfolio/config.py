@@ -247,6 +247,9 @@ def from_env(instance_path: Path, environ: Mapping[str, str] | None = None) -> d
         # Discussion: every post (update, comment, edit, report) per signed-in user
         # (Flask-Limiter syntax).
         "DISCUSSION_RATE_LIMIT": _env(env, "DISCUSSION_RATE_LIMIT", "10 per minute;100 per hour"),
+        # Write-up saves and previews, each per signed-in user (Flask-Limiter syntax); the
+        # live preview asks at most about once a second while someone types.
+        "WRITEUP_RATE_LIMIT": _env(env, "WRITEUP_RATE_LIMIT", "90 per minute;1500 per hour"),
         # Minutes during which the author may still edit a comment ("edited" is shown).
         "COMMENT_EDIT_MINUTES": int(_env(env, "COMMENT_EDIT_MINUTES", "15") or 15),
         # New accounts (younger than this many hours) have the two caps below.

@@ -38,6 +38,9 @@ MAX_MARKDOWN_CHARS = 100_000
 # a long reference link repeated ten thousand times.
 MAX_HTML_CHARS = 5_000_000
 DEFAULT_ID_PREFIX = "md-"
+# An automatic table of contents needs this many headings: for one or two it
+# only repeats them above the text.
+MIN_TOC_HEADINGS = 3
 _ID_PREFIX_RE = re.compile(r"[a-z][a-z0-9-]{0,39}")
 
 
@@ -56,6 +59,7 @@ class RenderedMarkdown:
 
     html: Markup
     toc: Markup
+    headings: int = 0  # how many headings the contents list
 
 
 # --- math -------------------------------------------------------------------
@@ -248,6 +252,7 @@ class _FinishTreeprocessor(Treeprocessor):
             else:
                 continue
             break
+        _wrap_tables(root)
         size = sum(len(block) for block in self.md.htmlStash.rawHtmlBlocks)
         for el in root.iter():
             if el.tag == "img":
@@ -263,6 +268,21 @@ class _FinishTreeprocessor(Treeprocessor):
                 size=size,
                 limit=MAX_HTML_CHARS,
             )
+
+
+def _wrap_tables(root: Element) -> None:
+    """Put each table in a horizontally scrolling box, so a wide one never widens the page."""
+    for parent in list(root.iter()):
+        for index, child in enumerate(list(parent)):
+            if child.tag == "table":
+                box = Element("div", {"class": "table-wrap"})
+                box.append(child)
+                box.tail, child.tail = child.tail, None
+                parent[index] = box
+
+
+def _count_headings(tokens: list[dict[str, Any]]) -> int:
+    return sum(1 + _count_headings(token.get("children", [])) for token in tokens)
 
 
 class _SeasonsExtension(Extension):
@@ -401,7 +421,7 @@ _TAG_ATTRIBUTE_VALUES = {
 }
 _PYGMENTS_CLASSES = {cls for cls in STANDARD_TYPES.values() if cls}
 _ALLOWED_CLASSES = {
-    "div": {"codehilite", "footnote", "toc", "math-display", "math-error"},
+    "div": {"codehilite", "footnote", "toc", "math-display", "math-error", "table-wrap"},
     "span": {"math", "math-error", *_PYGMENTS_CLASSES},
     "ul": {"task-list"},
     "li": {"task-list-item"},
@@ -469,20 +489,24 @@ def render_document(text: str, *, id_prefix: str = DEFAULT_ID_PREFIX) -> Rendere
     try:
         body = md.convert(text)
         toc = md.toc if md.toc_tokens else ""  # type: ignore[attr-defined]
+        headings = _count_headings(md.toc_tokens)  # type: ignore[attr-defined]
     finally:
         md.reset()
     cleaner = _cleaner(id_prefix)
-    return RenderedMarkdown(html=Markup(cleaner.clean(body)), toc=Markup(cleaner.clean(toc)))
+    return RenderedMarkdown(
+        html=Markup(cleaner.clean(body)), toc=Markup(cleaner.clean(toc)), headings=headings
+    )
 
 
 def render_markdown(text: str, *, toc: bool = False, id_prefix: str = DEFAULT_ID_PREFIX) -> Markup:
     """Render markdown to sanitized HTML; with ``toc``, put the contents first.
 
-    A ``[TOC]`` line in the text places the contents there instead. Raises
-    MarkdownTooLong above MAX_MARKDOWN_CHARS.
+    The contents come first only for MIN_TOC_HEADINGS headings or more; a
+    ``[TOC]`` line in the text places them there instead, whatever the count
+    (the author asked for them). Raises MarkdownTooLong above MAX_MARKDOWN_CHARS.
     """
     doc = render_document(text, id_prefix=id_prefix)
-    if toc and doc.toc and '<div class="toc">' not in doc.html:
+    if toc and doc.headings >= MIN_TOC_HEADINGS and '<div class="toc">' not in doc.html:
         return doc.toc + doc.html
     return doc.html
 

@@ -14,6 +14,8 @@ What happens to each kind of data (docs/accounts.md tells users the same):
   not), tokens, W&B keys, calendar links, preferences, enrollments and
   mentor assignments (either side) are deleted; notifications other people
   got about their comments, feedback requests or deleted projects go too.
+- Their profile (bio, avatar photo, links, "looking for" line) goes with the
+  account row; the photo's bytes are deleted from the storage backend.
 - Every other column that points at them (who hid a comment, who invited
   whom, who uploaded an image) is cleared. The sweep walks every foreign key
   to users.id, so a table added later is covered without changing this file.
@@ -53,6 +55,7 @@ from ..projects.service import unique_slug
 from ..storage import get_storage
 from . import erasure, handles, rules
 from .passwords import verify_password
+from .profile import avatar_key
 from .service import count_admins
 
 logger = logging.getLogger(__name__)
@@ -135,7 +138,7 @@ def delete_account(session: Session, user: User, *, now: datetime) -> Deleted:
     assert user.id is not None
     if user.role == Role.admin and count_admins(session) <= 1:
         raise DomainError("The last admin cannot be deleted. Make someone else an admin first.")
-    uid, done = user.id, Deleted(user.handle)
+    uid, done, avatar = user.id, Deleted(user.handle), user.avatar
     _member_projects_changed(session, uid)
     doomed: list[Project] = []
     for project in session.exec(select(Project).where(Project.owner_id == uid)).all():
@@ -154,6 +157,8 @@ def delete_account(session: Session, user: User, *, now: datetime) -> Deleted:
         select(FeedbackRequest.id).where(FeedbackRequest.learner_id == uid),
     )
     erasure.sweep(session, uid)
+    if avatar:  # the row goes with the user; its bytes are in the storage backend
+        get_storage().delete(avatar_key(avatar), session=session)
     handles.reserve(session, user.handle, now=now)
     session.delete(user)
     session.flush()

@@ -3,7 +3,15 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, EmailField, PasswordField, StringField, TextAreaField
+from flask_wtf.file import FileField, FileRequired
+from wtforms import (
+    BooleanField,
+    EmailField,
+    PasswordField,
+    StringField,
+    TextAreaField,
+    URLField,
+)
 from wtforms.validators import DataRequired, EqualTo, Length
 
 from .rules import PASSWORD_MAX
@@ -40,6 +48,22 @@ class ProfileForm(FlaskForm):
         description="An IANA name, e.g. Europe/Berlin. Deadlines are shown in this zone.",
     )
     bio = TextAreaField("Short bio", validators=[Length(max=500)])
+    looking_for = StringField(
+        "What I'm looking for",
+        validators=[Length(max=140)],
+        description="One line on your profile, e.g. “Junior ML roles in Berlin or remote”.",
+    )
+    github_url = URLField("GitHub", validators=[Length(max=300)])
+    linkedin_url = URLField("LinkedIn", validators=[Length(max=300)])
+    website_url = URLField("Personal site", validators=[Length(max=300)])
+
+
+class AvatarForm(FlaskForm):
+    image = FileField(
+        "Photo (PNG, JPEG, WebP or GIF)",
+        validators=[FileRequired()],
+        description="Cut to a square from the middle and scaled down; photo metadata is removed.",
+    )
 
 
 class PasswordForm(FlaskForm):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
+from urllib.parse import urlsplit
 from zoneinfo import available_timezones
 
 from email_validator import EmailNotValidError, validate_email
@@ -177,6 +178,30 @@ def check_length(value: str, *, field: str, label: str, max_len: int, required: 
         raise ValidationError(f"{label} contains a character we cannot store.", field=field)
     if len(value) > max_len:
         raise ValidationError(f"{label} is at most {max_len} characters.", field=field)
+    return value
+
+
+def check_http_url(value: str, *, field: str, label: str, example: str) -> str:
+    """Accept only an http(s) URL with a host: such links are rendered on public pages.
+
+    Refused too: spaces and control characters (browsers drop some of them, so
+    the link would not go where it reads) and a "user@" part, which makes
+    https://github.com@example.org look like a GitHub link.
+    """
+    value = (value or "").strip()
+    if not value:
+        return ""
+    error = ValidationError(f"{label} must be an http(s) URL, e.g. {example}.", field=field)
+    if len(value) > 300 or any(ord(ch) <= 0x20 or ord(ch) == 0x7F for ch in value):
+        raise error
+    try:
+        parts = urlsplit(value)
+        host = parts.hostname
+        parts.port  # noqa: B018 -- raises ValueError for a port that is not a number
+    except ValueError as exc:
+        raise error from exc
+    if parts.scheme.lower() not in ("http", "https") or not host or "@" in parts.netloc:
+        raise error
     return value
 
 

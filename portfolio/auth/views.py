@@ -19,8 +19,9 @@ from ..errors import DomainError
 from ..extensions import limiter
 from ..forms import ActionForm, apply_error, safe_next
 from ..models import User, utcnow
+from . import profile as extras
 from . import recovery, rules, service, sessions
-from .forms import LoginForm, PasswordForm, ProfileForm, SignupForm
+from .forms import AvatarForm, LoginForm, PasswordForm, ProfileForm, SignupForm
 from .personal_data import user_data
 
 bp = Blueprint("auth", __name__)
@@ -143,6 +144,14 @@ def profile():
                 timezone=form.timezone.data,
                 bio=form.bio.data or "",
             )
+            extras.update_extras(
+                session,
+                current_user,
+                github_url=form.github_url.data or "",
+                linkedin_url=form.linkedin_url.data or "",
+                website_url=form.website_url.data or "",
+                looking_for=form.looking_for.data or "",
+            )
         except DomainError as err:
             session.rollback()
             session.refresh(current_user)
@@ -153,7 +162,10 @@ def profile():
             return redirect(url_for("auth.profile"))
     status = 422 if form.errors or form.form_errors else 200
     return render_template(
-        "settings/profile.html", form=form, timezones=sorted(rules.timezone_names())
+        "settings/profile.html",
+        form=form,
+        avatar_form=AvatarForm(formdata=None),
+        timezones=sorted(rules.timezone_names()),
     ), status
 
 

@@ -47,6 +47,14 @@ class User(UserBase, table=True):
     suspended_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     # When the address was confirmed by following an emailed link; None: not yet.
     email_verified_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # Public profile extras (auth.profile): the avatar's stored file name
+    # ("avatars/<name>" in portfolio.storage), http(s) links and one line on
+    # what the person is looking for.
+    avatar: str | None = Field(default=None, max_length=64)
+    github_url: str = Field(default="", max_length=300)
+    linkedin_url: str = Field(default="", max_length=300)
+    website_url: str = Field(default="", max_length=300)
+    looking_for: str = Field(default="", max_length=140)
 
     # Flask-Login protocol, implemented here to keep the model free of mixins.
     @property

@@ -15,6 +15,7 @@ from wtforms import (
     URLField,
 )
 from wtforms.validators import DataRequired, Length, Optional
+from wtforms.widgets import CheckboxInput, ListWidget
 
 from ..markdown import MAX_MARKDOWN_CHARS
 from ..models import MetricGoal, Visibility
@@ -86,6 +87,12 @@ class WriteUpForm(FlaskForm):
     )
 
 
+class PreviewForm(FlaskForm):
+    """Only the text: a live preview renders it and saves nothing."""
+
+    body_md = WriteUpForm.body_md
+
+
 class ImageForm(FlaskForm):
     image = FileField("Image (PNG, JPEG, WebP or GIF)", validators=[FileRequired()])
     alt = StringField(
@@ -95,9 +102,16 @@ class ImageForm(FlaskForm):
     )
 
 
+class CheckboxesField(SelectMultipleField):
+    """A multiple choice shown as a list of checkboxes: no Ctrl-click needed."""
+
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+
 class ChartForm(FlaskForm):
-    metrics = SelectMultipleField("Metrics", choices=[], validate_choice=False)
+    metrics = CheckboxesField("Metrics", choices=[], validate_choice=False)
     x_axis = StringField("X axis", default="_step", validators=[Length(max=300)])
     smoothing = FloatField("Smoothing (0 to 0.99)", default=0.0, validators=[Optional()])
     log_y = BooleanField("Logarithmic y axis")
-    runs = SelectMultipleField("Runs (none: all visible runs)", choices=[], validate_choice=False)
+    runs = CheckboxesField("Runs (none: all visible runs)", choices=[], validate_choice=False)

@@ -85,8 +85,13 @@ def _strip_metadata(image: Image.Image, fmt: str) -> Image.Image:
     return image
 
 
-def _reencode(data: bytes) -> tuple[bytes, str, int, int]:
-    """Open, check and re-save the image; returns (bytes, format, width, height)."""
+def _reencode(data: bytes, *, square: int | None = None) -> tuple[bytes, str, int, int]:
+    """Open, check and re-save the image; returns (bytes, format, width, height).
+
+    With ``square``, the centre square is cut out and scaled down to at most
+    that many pixels a side (avatars); an animated GIF keeps its first frame
+    and becomes a PNG.
+    """
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
@@ -101,6 +106,8 @@ def _reencode(data: bytes) -> tuple[bytes, str, int, int]:
                 raise ValidationError("That image has too many pixels.", field="image")
             image.load()
             image = _strip_metadata(image, fmt)
+            if square:
+                image, fmt = _square(image, fmt, square)
             width, height = image.size
             out = io.BytesIO()
             if fmt == "GIF":
@@ -126,6 +133,24 @@ def _reencode(data: bytes) -> tuple[bytes, str, int, int]:
     return out.getvalue(), fmt, width, height
 
 
+def _square(image: Image.Image, fmt: str, side: int) -> tuple[Image.Image, str]:
+    side = min(side, *image.size)
+    if fmt == "GIF":
+        image, fmt = image.convert("RGBA"), "PNG"
+    elif image.mode not in ("RGB", "RGBA", "L", "LA"):
+        image = image.convert("RGBA" if "A" in image.getbands() else "RGB")
+    return ImageOps.fit(image, (side, side), Image.Resampling.LANCZOS), fmt
+
+
+def read_upload(stream: BinaryIO, *, square: int | None = None) -> tuple[bytes, str, int, int]:
+    """Read an uploaded image within IMAGE_MAX_BYTES, check it and re-encode it.
+
+    Returns (bytes, format, width, height); errors name the form field "image".
+    """
+    data = _read_limited(stream, current_app.config["IMAGE_MAX_BYTES"])
+    return _reencode(data, square=square)
+
+
 def save_image(
     session: Session, project: Project, *, uploader: User, stream: BinaryIO, alt: str
 ) -> ProjectImage:
@@ -138,8 +163,7 @@ def save_image(
         raise ValidationError(
             f"A project has at most {MAX_IMAGES_PER_PROJECT} images.", field="image"
         )
-    data = _read_limited(stream, current_app.config["IMAGE_MAX_BYTES"])
-    encoded, fmt, width, height = _reencode(data)
+    encoded, fmt, width, height = read_upload(stream)
     ext, content_type = FORMATS[fmt]
     filename = f"{secrets.token_urlsafe(12)}.{ext}"
     # The object first, then the row: a row never points at a missing object.
@@ -163,20 +187,22 @@ def save_image(
 
 
 @contextmanager
-def discard_on_failure(session: Session, filename: str) -> Iterator[None]:
+def discard_on_failure(
+    session: Session, filename: str, *, key: str | None = None
+) -> Iterator[None]:
     """Roll back and delete a just-stored figure when the block (a flush or the commit) fails.
 
     The database backend's object goes with the rollback; an object store would
     otherwise keep an orphan nobody links to. If that delete fails too, the
     orphan stays (a random name nothing points at) and the error raised is the
-    block's.
+    block's. ``key`` names the stored object when it is not a figure (an avatar).
     """
     try:
         yield
     except BaseException:
         session.rollback()
         try:
-            get_storage().delete(storage_key(filename), session=session)
+            get_storage().delete(key or storage_key(filename), session=session)
         except Exception:
             logger.warning("could not remove the orphan figure %s", filename, exc_info=True)
         raise

@@ -6,13 +6,12 @@ import logging
 import re
 from dataclasses import dataclass
 from datetime import datetime
-from urllib.parse import urlsplit
 
 from slugify import slugify
 from sqlmodel import Session, select
 
 from ..auth import service as accounts
-from ..auth.rules import ValidationError, check_length, require_verified
+from ..auth.rules import ValidationError, check_http_url, check_length, require_verified
 from ..errors import Conflict, DomainError, NotFound
 from ..markdown import MAX_MARKDOWN_CHARS
 from ..models import (
@@ -65,16 +64,12 @@ def _check_fields(fields: ProjectFields) -> ProjectFields:
 
 def check_repo_url(value: str) -> str:
     """Accept only http(s) URLs with a host: the link is rendered on public pages."""
-    value = (value or "").strip()
-    if not value:
-        return ""
-    parts = urlsplit(value)
-    if parts.scheme not in ("http", "https") or not parts.netloc or len(value) > 300:
-        raise ValidationError(
-            "The repository link must be an http(s) URL, e.g. https://github.com/you/project.",
-            field="repo_url",
-        )
-    return value
+    return check_http_url(
+        value,
+        field="repo_url",
+        label="The repository link",
+        example="https://github.com/you/project",
+    )
 
 
 def _slug_taken(session: Session, owner_id: int, slug: str, exclude: int | None) -> bool:

@@ -5,12 +5,14 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from markupsafe import Markup
 from sqlmodel import Session
 
 from ..auth.rules import ValidationError
 from ..charts.model import MAX_SMOOTHING, STEP
-from ..markdown import MAX_MARKDOWN_CHARS
+from ..markdown import MAX_MARKDOWN_CHARS, MarkdownTooLong
 from ..models import MetricGoal, Project
+from ..public.service import render_write_up
 
 MAX_CHARTS = 8
 MAX_CHART_METRICS = 4
@@ -19,6 +21,28 @@ MAX_CHART_METRICS = 4
 def _touch(project: Project, now: datetime) -> None:
     project.version += 1
     project.updated_at = project.last_activity_at = now
+
+
+def _check_body(body_md: str) -> str:
+    if len(body_md or "") > MAX_MARKDOWN_CHARS:
+        raise ValidationError(
+            f"The write-up is at most {MAX_MARKDOWN_CHARS:,} characters. Move long parts "
+            "to your repository and link them.",
+            field="body_md",
+        )
+    return body_md or ""
+
+
+def preview_write_up(body_md: str) -> Markup:
+    """Render unsaved write-up text exactly as the project page will; nothing is stored.
+
+    The same length rule as saving, and the same renderer and sanitizer as the
+    page, so what the preview shows is what visitors get.
+    """
+    try:
+        return render_write_up(_check_body(body_md)) or Markup("")
+    except MarkdownTooLong as exc:
+        raise ValidationError(str(exc), field="body_md") from exc
 
 
 def update_write_up(
@@ -30,12 +54,7 @@ def update_write_up(
     headline_goal: str,
     now: datetime,
 ) -> Project:
-    if len(body_md or "") > MAX_MARKDOWN_CHARS:
-        raise ValidationError(
-            f"The write-up is at most {MAX_MARKDOWN_CHARS:,} characters. Move long parts "
-            "to your repository and link them.",
-            field="body_md",
-        )
+    body_md = _check_body(body_md)
     headline_metric = (headline_metric or "").strip()
     if len(headline_metric) > 200:
         raise ValidationError("The metric name is at most 200 characters.", field="headline_metric")

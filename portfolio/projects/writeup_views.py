@@ -2,22 +2,49 @@
 
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, jsonify, redirect, render_template, request, url_for
+from flask_limiter.util import get_remote_address
 from flask_login import current_user, login_required
 
 from ..charts.model import STEP
 from ..errors import DomainError, NotFound
+from ..extensions import limiter
 from ..forms import ActionForm, apply_error, commit_or_show
 from ..models import utcnow
 from ..public import service as public
 from ..storage import StorageUnavailable
 from . import images, writeup
-from .forms import ChartForm, ImageForm, WriteUpForm
+from .forms import ChartForm, ImageForm, PreviewForm, WriteUpForm
 from .loading import load_project, project_url
 from .views import bp
 
 
-def _page(session, project, *, form=None, image_form=None, chart_form=None, status=200):
+def _writeup_limit() -> str:
+    return current_app.config["WRITEUP_RATE_LIMIT"]
+
+
+def _author_key() -> str:
+    """One budget per account (people behind one address do not share it)."""
+    if current_user.is_authenticated:
+        return f"user:{current_user.id}"
+    return get_remote_address()
+
+
+# Saving and previewing have the same limit, each its own budget, so a preview
+# while typing never uses up the save that follows.
+writeup_limit = limiter.limit(_writeup_limit, key_func=_author_key, methods=["POST"])
+
+
+def _page(
+    session,
+    project,
+    *,
+    form=None,
+    image_form=None,
+    chart_form=None,
+    preview=None,
+    status=200,
+):
     runs = public.visible_runs(session, project.id, include_hidden=True)
     metric_keys = public.metric_keys(session, [snap.id for _, snap in runs])
     chart_form = chart_form or ChartForm(formdata=None)
@@ -32,14 +59,18 @@ def _page(session, project, *, form=None, image_form=None, chart_form=None, stat
         images=images.list_images(session, project.id),
         metric_keys=metric_keys,
         runs=runs,
+        preview=preview,
     ), status
 
 
 @bp.route("/u/<handle>/<slug>/write-up", methods=["GET", "POST"])
 @login_required
+@writeup_limit
 def write_up(handle: str, slug: str):
     session, project, _ = load_project(handle, slug, edit=True)
     form = WriteUpForm(obj=project) if request.method == "POST" else None
+    if form is not None and "preview" in request.form:
+        return _preview_page(session, project, form)
     if (
         form is not None
         and form.validate_on_submit()
@@ -60,6 +91,36 @@ def write_up(handle: str, slug: str):
         return redirect(project_url(project))
     failed = form is not None and (form.errors or form.form_errors)
     return _page(session, project, form=form, status=422 if failed else 200)
+
+
+def _preview_page(session, project, form: WriteUpForm):
+    """The Preview button without JS: the edit page again, text kept, preview shown."""
+    preview = None
+    if form.validate_on_submit():
+        try:
+            preview = writeup.preview_write_up(form.body_md.data or "")
+        except DomainError as err:
+            apply_error(form, err)
+    failed = bool(form.errors or form.form_errors)
+    return _page(session, project, form=form, preview=preview, status=422 if failed else 200)
+
+
+@bp.post("/u/<handle>/<slug>/write-up/preview")
+@login_required
+@writeup_limit
+def preview_write_up(handle: str, slug: str):
+    """Live preview (JSON): the text rendered as the page would show it; nothing saved."""
+    load_project(handle, slug, edit=True)
+    form = PreviewForm()
+    if not form.validate_on_submit():
+        if "csrf_token" in form.errors:
+            return jsonify({"status": 400, "error": "This page expired. Reload it."}), 400
+        return jsonify({"status": 422, "error": form.body_md.errors[0]}), 422
+    try:
+        html = writeup.preview_write_up(form.body_md.data or "")
+    except DomainError as err:
+        return jsonify({"status": 422, "error": err.message}), 422
+    return jsonify({"html": str(html)})
 
 
 @bp.post("/u/<handle>/<slug>/images")

@@ -19,6 +19,7 @@ from flask import Flask
 from markupsafe import escape
 
 from ..auth import service as accounts
+from ..auth.profile import read_avatar
 from ..db import session_scope
 from ..models import User
 from ..projects.images import list_images, read_image
@@ -50,6 +51,8 @@ def _rewriter(handle: str, slugs: set[str], base_url: str, depth: int):
             return f'{attr}="{up}{clean.lstrip("/")}"'
         if clean in (prefix, prefix + "/"):
             return f'{attr}="{up}index.html{fragment}"'
+        if clean.startswith(f"/avatars/{handle}/") and clean.count("/") == 3:
+            return f'{attr}="{up}avatar/{clean.rsplit("/", 1)[1]}"'
         if clean.startswith(prefix + "/"):
             parts = clean[len(prefix) + 1 :].split("/")
             if parts[0] in slugs and len(parts) == 1:
@@ -81,6 +84,17 @@ def _figures(session, project_id: int) -> list[tuple[str, bytes]]:
         raise ExportError(f"Could not read an uploaded figure: {err.message}") from err
 
 
+def _avatar(session, user: User) -> tuple[str, bytes] | None:
+    """The profile photo, if any: (file name, bytes)."""
+    if not user.avatar:
+        return None
+    try:
+        stored = read_avatar(session, user, user.avatar)
+    except StorageError as err:
+        raise ExportError(f"Could not read the profile photo: {err.message}") from err
+    return (user.avatar, stored.data) if stored is not None else None
+
+
 def export_site(app: Flask, out_dir: Path, handle: str) -> list[Path]:
     """Write the profile, each public project, their figures and the CSS; return the pages."""
     with app.app_context(), session_scope() as session:
@@ -91,6 +105,7 @@ def export_site(app: Flask, out_dir: Path, handle: str) -> list[Path]:
         projects = [(p.slug, p.id) for p, _ in found]
         image_files = {p.slug: _figures(session, p.id) for p, _ in found}
         owners = {p.slug: session.get(User, p.owner_id).handle for p, _ in found}
+        avatar = _avatar(session, user)
     slugs = {slug for slug, _ in projects}
     base_url = app.config["BASE_URL"]
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -111,6 +126,9 @@ def export_site(app: Flask, out_dir: Path, handle: str) -> list[Path]:
         f"{base_url}/u/{handle}",
     )
     written.append(profile)
+    if avatar is not None:
+        (out_dir / "avatar").mkdir(exist_ok=True)
+        (out_dir / "avatar" / avatar[0]).write_bytes(avatar[1])
     for slug, _ in projects:
         page = out_dir / slug / "index.html"
         # A team project lives under its owner's handle; export it as this learner's.

@@ -135,21 +135,28 @@ def profile_cards(session: Session, user: User, now: datetime) -> list[ProfileCa
     states = health.health_of(session, [p.id for p, _ in projects], now)
     cards = []
     for project, season in projects:
-        res = results(session, project, figures=False)  # the visible runs, loaded once
+        headline, thumbnail = card_extras(session, project)
         cards.append(
             ProfileCard(
-                project,
-                season,
-                *states[project.id],
-                headline=_headline_of(project, res),
-                thumbnail=thumbnail_svg(session, project, res.runs),
+                project, season, *states[project.id], headline=headline, thumbnail=thumbnail
             )
         )
     return cards
 
 
+def card_extras(session: Session, project: Project) -> tuple[tuple[str, float | None], str | None]:
+    """A project card's headline (metric, best visible value) and thumbnail SVG."""
+    res = results(session, project, figures=False)  # the visible runs, loaded once
+    return _headline_of(project, res), thumbnail_svg(session, project, res.runs)
+
+
 def write_up(project: Project):
-    return render_markdown(project.body_md, toc=True) if project.body_md.strip() else None
+    return render_write_up(project.body_md)
+
+
+def render_write_up(body_md: str):
+    """The write-up as the project page shows it; the editor's preview uses it too."""
+    return render_markdown(body_md, toc=True) if body_md.strip() else None
 
 
 def completed_milestones(session: Session, project_ids: list[int], limit: int = 50):

@@ -7,6 +7,7 @@ from sqlmodel import select
 
 from ..auth import service as accounts
 from ..auth.deletion import PLACEHOLDER_HANDLE
+from ..auth.profile import profile_links
 from ..content import render_page
 from ..db import get_session
 from ..discussion import updates as discussion
@@ -14,7 +15,7 @@ from ..httpcache import shared_cacheable
 from ..markdown import render_markdown
 from ..models import Project, User, Visibility, utcnow
 from ..seasons import health
-from . import service
+from . import service, showcase
 
 bp = Blueprint("public", __name__)
 
@@ -22,7 +23,16 @@ bp = Blueprint("public", __name__)
 @bp.get("/")
 @shared_cacheable
 def home():
-    return render_template("public/home.html", intro=render_page("home"))
+    """The pitch, a few real public projects of this season, and the demo portfolio."""
+    session = get_session()
+    examples = showcase.showcase(session, utcnow().date())
+    session.commit()  # the current season is created on first sight
+    return render_template(
+        "public/home.html",
+        intro=render_page("home"),
+        showcase=examples,
+        demo=showcase.demo_learner(session),
+    )
 
 
 def _user_or_404(handle: str) -> User:
@@ -47,6 +57,7 @@ def profile(handle: str):
         bio=render_markdown(user.bio, id_prefix="bio-") if user.bio else None,
         cards=cards,
         record=health.learner_record(session, user.id, now),
+        links=profile_links(user),
     )
 
 

@@ -12,7 +12,7 @@ from ..forms import ActionForm
 from ..httpcache import shared_cacheable
 from ..models import Project, User, Visibility, utcnow
 from ..projects import service as projects
-from . import health, milestones, service
+from . import gallery, health, milestones, service
 from .forms import CompleteForm
 from .mentors import mentor_board
 
@@ -27,7 +27,7 @@ def index():
     session.commit()
     return render_template(
         "seasons/index.html",
-        seasons=service.list_seasons(session),
+        cards=gallery.season_cards(session),
         current=current,
         upcoming=upcoming,
     )

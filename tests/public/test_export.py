@@ -83,3 +83,25 @@ def test_exported_pages_carry_the_apps_csp_as_a_meta_tag(app, session, published
         "https://tracker.example/pixel.png"
         in (tmp_path / "site" / project.slug / "index.html").read_text()
     )
+
+
+def test_export_includes_the_profile_photo(app, session, published, tmp_path):
+    """The avatar is written next to the profile and linked relatively (CSP: img-src 'self')."""
+    import io
+
+    from PIL import Image
+
+    from portfolio.auth import profile
+
+    maya, _ = published
+    out = io.BytesIO()
+    Image.new("RGB", (300, 200), (1, 2, 3)).save(out, format="PNG")
+    out.seek(0)
+    with app.app_context():
+        name = profile.set_avatar(session, session.merge(maya), stream=out)
+        session.commit()
+    site = tmp_path / "site"
+    export_site(app, site, "maya")
+    html = (site / "index.html").read_text()
+    assert f'src="avatar/{name}"' in html
+    assert (site / "avatar" / name).read_bytes().startswith(b"\x89PNG")
