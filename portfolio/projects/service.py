@@ -178,7 +178,7 @@ def create(
                 invited_by_id=owner.id,
             )
         )
-    milestones.seed_from_plan(session, project, season, owner.timezone)
+    milestones.seed_from_plan(session, project, season, owner.timezone, now=now)
     logger.info("project planned", extra={"project_id": project.id, "season": season.slug})
     return project
 
