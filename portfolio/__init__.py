@@ -101,7 +101,10 @@ def _register_blueprints(app: Flask) -> None:
         token_views,
     )
     from .auth.views import bp as auth_bp
-    from .projects import writeup_views  # noqa: F401  (adds write-up routes to projects.bp)
+    from .projects import (
+        publish_views,  # noqa: F401  (adds the visibility route to projects.bp)
+        writeup_views,  # noqa: F401  (adds write-up routes to projects.bp)
+    )
     from .projects.views import bp as projects_bp
     from .public import project_views  # noqa: F401  (adds the project routes to public.bp)
     from .public.views import bp as public_bp

@@ -111,13 +111,7 @@ def require_active(user: User) -> None:
 
 def is_moderator(session: Session, project: Project, user: User | None) -> bool:
     """Members, the members' mentors and admins may hide comments on a project."""
-    if user is None or not user.is_authenticated:
-        return False
-    return (
-        user.is_admin
-        or access.is_member(session, project, user)
-        or access.is_mentor_of(session, project, user)
-    )
+    return access.is_insider(session, project, user)
 
 
 def comment_refusal(session: Session, project: Project, user: User | None) -> str | None:

@@ -6,7 +6,7 @@ import secrets
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import Column, String
+from sqlalchemy import Column, String, false
 from sqlmodel import Field, SQLModel
 
 from .types import UTCDateTime, utcnow
@@ -55,6 +55,9 @@ class User(UserBase, table=True):
     linkedin_url: str = Field(default="", max_length=300)
     website_url: str = Field(default="", max_length=300)
     looking_for: str = Field(default="", max_length=140)
+    # Off: public pages show progress only (milestones done, seasons, streak). On: they
+    # also show cadence health and the on-time share (seasons/public_record.py).
+    public_full_record: bool = Field(default=False, sa_column_kwargs={"server_default": false()})
 
     # Flask-Login protocol, implemented here to keep the model free of mixins.
     @property

@@ -56,12 +56,17 @@ def sees_hidden_runs(session: Session, project: Project, user: User | None) -> b
     return can_edit(session, project, user)
 
 
-def can_view(session: Session, project: Project, user: User | None) -> bool:
-    """Public and unlisted: anyone. Drafts: members, their mentors, admins."""
-    if project.visibility in (Visibility.public, Visibility.unlisted):
-        return True
+def is_insider(session: Session, project: Project, user: User | None) -> bool:
+    """Members, their mentors and admins: who sees drafts, moderates and sees cadence health."""
     if user is None or not user.is_authenticated:
         return False
     return (
         user.is_admin or is_member(session, project, user) or is_mentor_of(session, project, user)
     )
+
+
+def can_view(session: Session, project: Project, user: User | None) -> bool:
+    """Public and unlisted: anyone. Drafts: members, their mentors, admins."""
+    if project.visibility in (Visibility.public, Visibility.unlisted):
+        return True
+    return is_insider(session, project, user)

@@ -11,7 +11,7 @@ from slugify import slugify
 from sqlmodel import Session, select
 
 from ..auth import service as accounts
-from ..auth.rules import ValidationError, check_http_url, check_length, require_verified
+from ..auth.rules import ValidationError, check_http_url, check_length
 from ..errors import Conflict, DomainError, NotFound
 from ..markdown import MAX_MARKDOWN_CHARS
 from ..models import (
@@ -21,10 +21,10 @@ from ..models import (
     ProjectSlug,
     Season,
     User,
-    Visibility,
 )
 from ..seasons import milestones
 from ..seasons import service as seasons
+from . import publishing
 
 logger = logging.getLogger(__name__)
 
@@ -173,7 +173,7 @@ def create(
                 invited_by_id=owner.id,
             )
         )
-    milestones.seed_from_plan(session, project, season, owner.timezone)
+    milestones.seed_from_plan(session, project, season, owner.timezone, now=now)
     logger.info("project planned", extra={"project_id": project.id, "season": season.slug})
     return project
 
@@ -195,12 +195,7 @@ def update(
         raise ValidationError(
             "Use lowercase letters, digits and dashes for the address (at most 80).", field="slug"
         )
-    try:
-        new_visibility = Visibility(visibility)
-    except ValueError as exc:
-        raise ValidationError("Choose draft, unlisted or public.", field="visibility") from exc
-    if new_visibility != Visibility.draft and project.visibility == Visibility.draft:
-        require_verified(actor, "publish a project")
+    new_visibility = publishing.check_visibility(project, visibility, actor=actor)
     if slug != project.slug:
         if _slug_taken(session, project.owner_id, slug, project.id):
             raise Conflict("You already use that address for another project.", field="slug")

@@ -51,7 +51,14 @@ def new():
             apply_error(form, err)
         else:
             session.commit()
-            flash("Your project is planned. Here is your milestone plan.", "success")
+            message = "Your project is planned. Here is your milestone plan."
+            if milestones.plan_due_dates(season, current_user.timezone, now)[1]:
+                days = (season.ends_on - now.date()).days + 1
+                message = (
+                    f"Your project is planned. You joined with {days} days left, so your "
+                    "milestones are spread over them: nothing starts missed."
+                )
+            flash(message, "success")
             return redirect(project_url(project))
     existing = service.projects_in_season(session, current_user.id, season.id)
     status = 422 if form.errors or form.form_errors else 200

@@ -27,10 +27,10 @@ from ..errors import NotFound
 from ..extensions import cache, limiter
 from ..markdown import pygments_css
 from ..models import Project, ProjectImage, User, utcnow
-from ..projects import access, images
+from ..projects import access, images, publishing
 from ..projects import service as projects
 from ..projects.loading import load_project
-from ..seasons import health, milestones
+from ..seasons import health, milestones, public_record
 from ..seasons.forms import CompleteForm, MilestoneForm
 from ..storage import StorageNotFound
 from . import page_cache, service
@@ -80,7 +80,11 @@ def project(handle: str, slug: str):
         now = utcnow()
         state, stats = health.health_of(session, [proj.id], now)[proj.id]
         res = service.results(session, proj)
-        can_edit = access.can_edit(session, proj, current_user)
+        editor = access.can_edit(session, proj, current_user)
+        # "View public page": an editor sees the page as a visitor does.
+        as_visitor = editor and request.args.get("view") == "visitor"
+        can_edit = editor and not as_visitor
+        viewer = None if as_visitor else current_user
         html = render_template(
             "public/project.html",
             project=proj,
@@ -96,6 +100,9 @@ def project(handle: str, slug: str):
             milestones=milestones.list_for(session, proj.id),
             health=state,
             stats=stats,
+            show_health=public_record.shows_health(session, proj, viewer),
+            as_visitor=as_visitor,
+            publish_checklist=publishing.checklists(session, [proj])[proj.id] if can_edit else None,
             results=res,
             show_all_config=request.args.get("config") == "all",
             can_edit=can_edit,

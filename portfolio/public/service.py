@@ -26,7 +26,7 @@ from ..models import (
     User,
     Visibility,
 )
-from ..seasons import health
+from ..seasons import health, public_record
 from .compare import Comparison, RunRow, compare
 from .figures import Figure, build_figures, thumbnail_svg
 
@@ -110,6 +110,7 @@ class ProfileCard:
     stats: health.ProjectStats
     headline: tuple[str, float | None]  # (metric, best visible value)
     thumbnail: str | None  # small SVG of the headline metric, script-free
+    show_health: bool = False  # every member opted in to a public full record
 
 
 def public_projects(session: Session, user: User) -> list[tuple[Project, Season]]:
@@ -133,12 +134,18 @@ def profile_cards(session: Session, user: User, now: datetime) -> list[ProfileCa
     """One card per public project: health, headline metric and thumbnail chart."""
     projects = public_projects(session, user)
     states = health.health_of(session, [p.id for p, _ in projects], now)
+    open_health = public_record.public_health_projects(session, [p.id for p, _ in projects])
     cards = []
     for project, season in projects:
         headline, thumbnail = card_extras(session, project)
         cards.append(
             ProfileCard(
-                project, season, *states[project.id], headline=headline, thumbnail=thumbnail
+                project,
+                season,
+                *states[project.id],
+                headline=headline,
+                thumbnail=thumbnail,
+                show_health=project.id in open_health,
             )
         )
     return cards

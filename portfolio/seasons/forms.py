@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import DateField, StringField, TextAreaField, TimeField
+from wtforms import BooleanField, DateField, StringField, TextAreaField, TimeField
 from wtforms.validators import DataRequired, Length, Optional
 
 DATE_MESSAGE = "Give a real date, e.g. 2027-03-14."
@@ -46,3 +46,14 @@ class AssignMentorForm(FlaskForm):
     mentor = StringField("Mentor handle", validators=[DataRequired(), Length(max=31)])
     learner = StringField("Learner handle", validators=[DataRequired(), Length(max=31)])
     season = StringField("Season slug", validators=[DataRequired(), Length(max=40)])
+
+
+class RecordForm(FlaskForm):
+    full_record = BooleanField(
+        "Show my full record on my public pages",
+        description=(
+            "Adds project health (on track, at risk, behind), deadlines and your share of "
+            "milestones done on time to your profile and project pages. A team project shows "
+            "its health only when every member chose this."
+        ),
+    )

@@ -134,6 +134,7 @@ class LearnerRecord:
     seasons_completed: int
     on_time_share: float | None  # None: nothing was due yet
     streak: int
+    milestones_done: int = 0
 
 
 def learner_record(session: Session, user_id: int, now: datetime) -> LearnerRecord:
@@ -158,8 +159,9 @@ def learner_record(session: Session, user_id: int, now: datetime) -> LearnerReco
         .order_by(Season.ends_on)
     ).all()
     completed_flags: list[bool] = []
-    on_time = due = 0
+    on_time = due = done_count = 0
     for _sid, ends_on, total, done, in_time, due_by_now in rows:
+        done_count += done
         complete = bool(total) and done == total
         on_time += int(in_time or 0)
         due += int(due_by_now or 0)
@@ -174,4 +176,5 @@ def learner_record(session: Session, user_id: int, now: datetime) -> LearnerReco
         seasons_completed=sum(completed_flags),
         on_time_share=(on_time / due) if due else None,
         streak=streak,
+        milestones_done=done_count,
     )

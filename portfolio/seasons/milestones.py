@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from datetime import date, datetime, time, timedelta
 
 from sqlalchemy import func
@@ -11,7 +12,7 @@ from ..auth.rules import ValidationError, check_length
 from ..errors import NotFound
 from ..models import Milestone, Project, Season
 from ..notify.reminders import cancel_reminders
-from ..timeutil import END_OF_DAY, local_to_utc, week_due
+from ..timeutil import END_OF_DAY, local_to_utc, to_local, week_due
 
 # A due date may sit a little outside its season, but not far.
 GRACE_AFTER_END = timedelta(days=30)
@@ -19,19 +20,58 @@ GRACE_BEFORE_START = timedelta(days=30)
 MAX_MILESTONES = 30
 
 
-def seed_from_plan(session: Session, project: Project, season: Season, tz_name: str) -> None:
-    """Give a new project its season's plan, due in the owner's time zone."""
-    for position, item in enumerate(season.plan):
+# Joining when a plan milestone is less than this far away counts as joining late.
+LATE_JOIN_LEAD = timedelta(days=7)
+
+
+def plan_due_dates(season: Season, tz_name: str, now: datetime) -> tuple[list[datetime], bool]:
+    """Due instants of the season's plan for someone joining now, and whether they were fitted.
+
+    On time (every plan milestone at least LATE_JOIN_LEAD away): the plan's own
+    dates, the same for the whole cohort. Late: the plan keeps its shape but is
+    fitted to the days left, each milestone at the same fraction of the way from
+    today to the season's last day as it had from the first day. Fitted dates
+    are never earlier than the plan's, so a late joiner starts on track instead
+    of with milestones that were missed before they arrived.
+    """
+    plain = [
+        week_due(season.starts_on, season.ends_on, item["week"], tz_name) for item in season.plan
+    ]
+    today = to_local(now, tz_name).date()
+    on_time = not plain or min(plain) >= now + LATE_JOIN_LEAD
+    # Before the season starts the plan is the plan; after it ends there is no time to fit.
+    if on_time or today <= season.starts_on or today > season.ends_on:
+        return plain, False
+    length = (season.ends_on - season.starts_on).days + 1
+    left = (season.ends_on - today).days
+    fitted = []
+    for item in season.plan:
+        share = min(7 * item["week"], length) / length
+        day = today + timedelta(days=math.ceil(left * share))
+        fitted.append(local_to_utc(day, END_OF_DAY, tz_name))
+    return fitted, True
+
+
+def seed_from_plan(
+    session: Session, project: Project, season: Season, tz_name: str, *, now: datetime
+) -> bool:
+    """Give a new project its season's plan, due in the owner's time zone.
+
+    Returns True when the plan was fitted to a late join (see plan_due_dates).
+    """
+    dues, fitted = plan_due_dates(season, tz_name, now)
+    for position, (item, due_at) in enumerate(zip(season.plan, dues, strict=True)):
         session.add(
             Milestone(
                 project_id=project.id,
                 title=item["title"],
                 description=item.get("description", ""),
                 position=position,
-                due_at=week_due(season.starts_on, season.ends_on, item["week"], tz_name),
+                due_at=due_at,
             )
         )
     session.flush()
+    return fitted
 
 
 def list_for(session: Session, project_id: int) -> list[Milestone]:

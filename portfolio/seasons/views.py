@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, redirect, render_template, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_login import current_user, login_required
 from sqlmodel import select
 
@@ -11,9 +11,10 @@ from ..discussion import feedback
 from ..forms import ActionForm
 from ..httpcache import shared_cacheable
 from ..models import Project, User, Visibility, utcnow
+from ..projects import publishing
 from ..projects import service as projects
-from . import gallery, health, milestones, service
-from .forms import CompleteForm
+from . import gallery, health, milestones, public_record, service
+from .forms import CompleteForm, RecordForm
 from .mentors import mentor_board
 
 bp = Blueprint("seasons", __name__)
@@ -81,6 +82,7 @@ def dashboard():
     current_projects = [(p, s) for p, s in mine if s.ends_on >= now.date()]
     past = [(p, s) for p, s in mine if s.ends_on < now.date()]
     checklist = {p.id: milestones.list_for(session, p.id) for p, _ in current_projects}
+    publish = publishing.checklists(session, [p for p, _ in current_projects])
     return render_template(
         "seasons/dashboard.html",
         current=current,
@@ -88,6 +90,7 @@ def dashboard():
         past=past,
         states=states,
         checklist=checklist,
+        publish=publish,
         record=health.learner_record(session, current_user.id, now),
         invitations=projects.pending_invitations(session, current_user),
         complete_form=CompleteForm(),
@@ -107,3 +110,18 @@ def mentor():
         feedback_queue=feedback.queue_for(get_session(), current_user),
         now=now,
     )
+
+
+@bp.route("/settings/record", methods=["GET", "POST"])
+@login_required
+def record_settings():
+    """The opt-in to show cadence health and the on-time share in public."""
+    form = RecordForm(data={"full_record": current_user.public_full_record})
+    if form.validate_on_submit():
+        session = get_session()
+        public_record.set_full_record(session, current_user, show=form.full_record.data)
+        session.commit()
+        flash("Saved: what visitors see of your record.", "success")
+        return redirect(url_for("seasons.record_settings"), 303)
+    status = 422 if form.errors else 200
+    return render_template("settings/record.html", form=form), status
