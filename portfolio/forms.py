@@ -59,5 +59,31 @@ def safe_next(target: str | None, default: str) -> str:
     return target
 
 
-class ActionForm(FlaskForm):
+class Form(FlaskForm):
+    """The base of every form here: its hidden CSRF field renders without an id.
+
+    A page often holds several forms (a log-out button, one per milestone...),
+    each with a CSRF field of the same name; HTML wants ids unique per page,
+    and nothing ever labels or targets a hidden input, so it needs none.
+    Other fields that repeat on a page take a form `prefix` instead.
+    """
+
+    class Meta:
+        def render_field(self, field, render_kw):
+            if field.type == "CSRFTokenField":
+                # False, not None: WTForms writes None out as id="None".
+                render_kw = {**render_kw, "id": False}
+            elif field.type == "SelectField" and _first_choice_has_value(field):
+                # A required select must start with an empty placeholder option;
+                # one whose every option is a real value always has an answer.
+                render_kw = {"required": False, **render_kw}
+            return super().render_field(field, render_kw)
+
+
+def _first_choice_has_value(field) -> bool:
+    first = next(iter(field.iter_choices()), None)
+    return first is not None and first[0] not in ("", None)
+
+
+class ActionForm(Form):
     """A form with no fields: a CSRF-protected button (log out, mark read...)."""

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import (
     BooleanField,
@@ -16,11 +15,12 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Length, Optional
 
+from ..forms import Form
 from ..markdown import MAX_MARKDOWN_CHARS
 from ..models import MetricGoal, Visibility
 
 
-class ProjectForm(FlaskForm):
+class ProjectForm(Form):
     title = StringField("Title", validators=[DataRequired(), Length(max=120)])
     summary = StringField(
         "One-line summary",
@@ -41,7 +41,7 @@ class ProjectForm(FlaskForm):
     allow_second = BooleanField("Yes, plan a second project this season")
 
 
-class ProjectEditForm(FlaskForm):
+class ProjectEditForm(Form):
     title = StringField("Title", validators=[DataRequired(), Length(max=120)])
     slug = StringField(
         "Address",
@@ -63,7 +63,7 @@ class ProjectEditForm(FlaskForm):
     )
 
 
-class WriteUpForm(FlaskForm):
+class WriteUpForm(Form):
     body_md = TextAreaField(
         "Write-up",
         validators=[Length(max=MAX_MARKDOWN_CHARS)],
@@ -86,7 +86,7 @@ class WriteUpForm(FlaskForm):
     )
 
 
-class ImageForm(FlaskForm):
+class ImageForm(Form):
     image = FileField("Image (PNG, JPEG, WebP or GIF)", validators=[FileRequired()])
     alt = StringField(
         "Description",
@@ -95,7 +95,7 @@ class ImageForm(FlaskForm):
     )
 
 
-class ChartForm(FlaskForm):
+class ChartForm(Form):
     metrics = SelectMultipleField("Metrics", choices=[], validate_choice=False)
     x_axis = StringField("X axis", default="_step", validators=[Length(max=300)])
     smoothing = FloatField("Smoothing (0 to 0.99)", default=0.0, validators=[Optional()])
