@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 from urllib.parse import urlsplit
 
 from flask_wtf import FlaskForm
+from markupsafe import Markup
+from wtforms import Field
 
 from .errors import DomainError
 
@@ -69,7 +72,8 @@ class Form(FlaskForm):
     """
 
     class Meta:
-        def render_field(self, field, render_kw):
+        def render_field(self, field: Field, render_kw: dict[str, Any]) -> Markup:
+            """Render a field with the page-wide fixes; WTForms calls this for every field."""
             if field.type == "CSRFTokenField":
                 # False, not None: WTForms writes None out as id="None".
                 render_kw = {**render_kw, "id": False}
@@ -80,7 +84,8 @@ class Form(FlaskForm):
             return super().render_field(field, render_kw)
 
 
-def _first_choice_has_value(field) -> bool:
+def _first_choice_has_value(field: Field) -> bool:
+    """True when a select's first option is a real value (no empty placeholder)."""
     first = next(iter(field.iter_choices()), None)
     return first is not None and first[0] not in ("", None)
 

@@ -25,11 +25,17 @@ def site_card_spec() -> dict[str, Any]:
         "config": {"view": {"stroke": None}},
         "data": {
             "values": [
-                {"x": 80, "y": 250, "t": "◐ " + TITLE, "s": 110, "c": "#ffffff"},
-                {"x": 80, "y": 370, "t": TAGLINE, "s": 40, "c": "#c9d3ea"},
+                {"x": 80, "y": 250, "t": TITLE, "s": 110, "c": "#ffffff"},
+                {"x": 80, "y": 370, "t": TAGLINE, "s": 34, "c": "#c9d3ea"},
             ]
         },
-        "mark": {"type": "text", "align": "left", "baseline": "middle", "fontWeight": "bold"},
+        "mark": {
+            "type": "text",
+            "align": "left",
+            "baseline": "middle",
+            "fontWeight": "bold",
+            "font": "sans-serif",
+        },
         "encoding": {
             "x": {
                 "field": "x",
@@ -51,7 +57,7 @@ def site_card_spec() -> dict[str, Any]:
 
 
 def site_card_png() -> tuple[bytes, str]:
-    """The PNG and its ETag, rendered once per process start and kept in the cache."""
+    """The PNG and its ETag; rendered once, then served from the cache."""
     spec = site_card_spec()
     key = "og:site:" + hashlib.sha256(repr(spec).encode()).hexdigest()[:16]
     png = cache.get(key)

@@ -24,7 +24,7 @@ REPO = Path(__file__).resolve().parents[2]
 VNU_JAR = REPO / "node_modules" / "vnu-jar" / "build" / "dist" / "vnu.jar"
 
 # Not pages: static files, pictures, machine-readable answers, the client download.
-SKIP_PREFIXES = ("/static/", "/assets/", "/client/", "/calendar/", "/api/v1/")
+SKIP_PREFIXES = ("/static/", "/assets/", "/client/", "/calendar/")
 SKIP_SUFFIXES = (".svg", ".png", ".jpg", ".jpeg", ".webp", ".gif", ".json", ".ics", ".zip", ".whl")
 # Pages that differ only by an id or a query are one template: a few of each shape suffice.
 PER_SHAPE = 3
