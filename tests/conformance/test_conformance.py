@@ -19,6 +19,9 @@ import feedparser
 import lxml.etree
 import lxml.html
 import pytest
+from sqlmodel import Session, select
+
+from portfolio.models import Project, User, Visibility
 
 from . import crawl
 
@@ -80,10 +83,19 @@ def demo_walks(app, tmp_path):
     result = app.test_cli_runner().invoke(args=["demo"])
     assert result.exit_code == 0, result.output
     origin = app.config["BASE_URL"]
-    walks = [crawl.walk(app.test_client(), "anonymous", origin, STARTS)]
+    # Listings the demo's pages link to only once they overflow a page.
+    with Session(app.extensions["engine"]) as session:
+        owner, slug = session.exec(
+            select(User.handle, Project.slug)
+            .join(Project, Project.owner_id == User.id)
+            .where(Project.visibility == Visibility.public)
+            .order_by(Project.id)
+        ).first()
+    listings = [f"/u/{owner}/{slug}/updates", f"/u/{owner}/{slug}/discussion"]
+    walks = [crawl.walk(app.test_client(), "anonymous", origin, [*STARTS, *listings])]
     for role, email in ROLES.items():
         client = _sign_in(app, origin, email)
-        walks.append(crawl.walk(client, role, origin, SIGNED_IN_STARTS))
+        walks.append(crawl.walk(client, role, origin, [*SIGNED_IN_STARTS, *listings]))
     return walks
 
 
