@@ -6,7 +6,7 @@ FLASK := $(BIN)/flask --app app
 
 PIP_TOOLS := pip-tools==7.6.2
 
-.PHONY: run test lint install lock system-deps
+.PHONY: run test lint install lock system-deps node-tools
 
 # Installs (again) only when pyproject.toml or the lock file changed. The versions
 # come from requirements.lock (every package, test tools included), so a new
@@ -32,7 +32,16 @@ run: install
 	$(FLASK) demo
 	$(FLASK) run --host 127.0.0.1 --port 5000
 
-# Debian packages the tests need (Chromium, nginx); skipped when present.
+# Test tools from npm, pinned by package-lock.json: the Nu HTML checker (vnu-jar),
+# run on the machine's Java by tests/conformance. --ignore-scripts: vnu-jar's
+# postinstall would download a Java runtime; Debian's (system-deps) is used instead.
+node_modules/.installed: package.json package-lock.json
+	npm ci --ignore-scripts --no-audit --no-fund
+	touch $@
+
+node-tools: node_modules/.installed
+
+# Debian packages the tests need (Chromium, nginx, Java, npm); skipped when present.
 system-deps:
 	@bash scripts/system-deps.sh
 
@@ -42,7 +51,7 @@ lint: install
 
 # Lint, then the whole suite on SQLite, then again on PostgreSQL when
 # TEST_DATABASE_URL is set (.ci/run sets it to a throwaway database).
-test: install system-deps lint
+test: install system-deps node-tools lint
 	env -u TEST_DATABASE_URL $(BIN)/pytest
 	@if [ -n "$$TEST_DATABASE_URL" ]; then \
 		echo "== again on PostgreSQL =="; \

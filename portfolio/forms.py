@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 from urllib.parse import urlsplit
 
 from flask_wtf import FlaskForm
+from markupsafe import Markup
+from wtforms import Field
 
 from .errors import DomainError
 
@@ -59,5 +62,33 @@ def safe_next(target: str | None, default: str) -> str:
     return target
 
 
-class ActionForm(FlaskForm):
+class Form(FlaskForm):
+    """The base of every form here: its hidden CSRF field renders without an id.
+
+    A page often holds several forms (a log-out button, one per milestone...),
+    each with a CSRF field of the same name; HTML wants ids unique per page,
+    and nothing ever labels or targets a hidden input, so it needs none.
+    Other fields that repeat on a page take a form `prefix` instead.
+    """
+
+    class Meta:
+        def render_field(self, field: Field, render_kw: dict[str, Any]) -> Markup:
+            """Render a field with the page-wide fixes; WTForms calls this for every field."""
+            if field.type == "CSRFTokenField":
+                # False, not None: WTForms writes None out as id="None".
+                render_kw = {**render_kw, "id": False}
+            elif field.type == "SelectField" and _first_choice_has_value(field):
+                # A required select must start with an empty placeholder option;
+                # one whose every option is a real value always has an answer.
+                render_kw = {"required": False, **render_kw}
+            return super().render_field(field, render_kw)
+
+
+def _first_choice_has_value(field: Field) -> bool:
+    """True when a select's first option is a real value (no empty placeholder)."""
+    first = next(iter(field.iter_choices()), None)
+    return first is not None and first[0] not in ("", None)
+
+
+class ActionForm(Form):
     """A form with no fields: a CSRF-protected button (log out, mark read...)."""

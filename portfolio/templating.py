@@ -11,7 +11,7 @@ from flask_login import current_user
 from .forms import ActionForm
 from .models import utcnow
 from .public.compare import format_value
-from .timeutil import format_local, relative
+from .timeutil import format_local, iso_instant, relative
 
 
 def safe_url(value: str | None) -> str:
@@ -44,6 +44,7 @@ def init_app(app: Flask) -> None:
     def _relative(instant: datetime | None) -> str:
         return relative(instant, utcnow())
 
+    app.add_template_filter(iso_instant, "iso")
     app.add_template_filter(format_value, "metric")
     app.add_template_filter(safe_url, "safe_url")
 

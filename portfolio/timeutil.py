@@ -48,3 +48,17 @@ def week_due(starts_on: date, ends_on: date, week: int, tz_name: str) -> datetim
     """23:59 on the last day of a plan week, never after the season's last day."""
     day = min(starts_on + timedelta(days=7 * week - 1), ends_on)
     return local_to_utc(day, END_OF_DAY, tz_name)
+
+
+def iso_instant(instant: datetime | None) -> str:
+    """An instant as ISO 8601 in UTC ("2027-03-14T09:30:00.250Z") for `<time datetime>`.
+
+    HTML allows one to three digits of a second's fraction; Python's
+    isoformat() writes six. Naive values are taken as UTC (how we store them).
+    """
+    if instant is None:
+        return ""
+    if instant.tzinfo is None:
+        instant = instant.replace(tzinfo=UTC)
+    text = instant.astimezone(UTC).isoformat(timespec="milliseconds")
+    return text.replace(".000+00:00", "Z").replace("+00:00", "Z")

@@ -3,10 +3,13 @@
 # Chromium comes from Debian: browser downloads by test tools fail here.
 # nginx: the tests and bench/bench_proxy.py run deploy/nginx/seasons.conf as their
 # own process on loopback; the system service is neither started nor enabled.
+# Java and npm: tests/conformance runs the Nu HTML checker (vnu-jar, from npm).
 set -euo pipefail
 need=()
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
 command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || need+=(nginx)
+command -v java >/dev/null 2>&1 || need+=(default-jre-headless)
+command -v npm >/dev/null 2>&1 || need+=(npm)
 if [ ${#need[@]} -eq 0 ]; then
   exit 0
 fi

@@ -6,7 +6,6 @@ from functools import wraps
 
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_login import current_user, login_required
-from flask_wtf import FlaskForm
 from wtforms import SelectChoice, SelectField, TextAreaField
 from wtforms.validators import DataRequired, Length
 
@@ -14,17 +13,17 @@ from ..auth import deletion
 from ..auth import service as accounts
 from ..db import get_session
 from ..errors import DomainError
-from ..forms import commit_or_show
+from ..forms import Form, commit_or_show
 from ..models import Role, User, utcnow
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
 
-class RoleForm(FlaskForm):
+class RoleForm(Form):
     role = SelectField("Role", choices=[SelectChoice(r.value, r.value.title()) for r in Role])
 
 
-class DeleteUserForm(FlaskForm):
+class DeleteUserForm(Form):
     reason = TextAreaField(
         "Reason (kept in the admin log)",
         validators=[DataRequired(), Length(max=deletion.MAX_REASON)],

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from flask import current_app, flash, redirect, render_template, url_for
 from flask_login import current_user, login_required, logout_user
-from flask_wtf import FlaskForm
 from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, Length
 
 from ..db import get_session
 from ..extensions import limiter
-from ..forms import commit_or_show
+from ..forms import Form, commit_or_show
 from ..models import utcnow
 from . import deletion
 from .handles import RESERVATION_DAYS
@@ -18,7 +17,7 @@ from .rules import PASSWORD_MAX
 from .views import bp
 
 
-class DeleteAccountForm(FlaskForm):
+class DeleteAccountForm(Form):
     password = PasswordField("Your password", validators=[DataRequired(), Length(max=PASSWORD_MAX)])
     confirm_handle = StringField(
         "Type your handle to confirm", validators=[DataRequired(), Length(max=31)]

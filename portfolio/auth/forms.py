@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import (
     BooleanField,
@@ -14,10 +13,11 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, EqualTo, Length
 
+from ..forms import Form
 from .rules import PASSWORD_MAX
 
 
-class SignupForm(FlaskForm):
+class SignupForm(Form):
     email = EmailField("Email", validators=[DataRequired(), Length(max=254)])
     handle = StringField(
         "Public handle",
@@ -33,13 +33,13 @@ class SignupForm(FlaskForm):
     timezone = StringField("Time zone", default="UTC", validators=[Length(max=64)])
 
 
-class LoginForm(FlaskForm):
+class LoginForm(Form):
     email = EmailField("Email", validators=[DataRequired(), Length(max=254)])
     password = PasswordField("Password", validators=[DataRequired(), Length(max=PASSWORD_MAX)])
     remember = BooleanField("Keep me logged in")
 
 
-class ProfileForm(FlaskForm):
+class ProfileForm(Form):
     display_name = StringField("Display name", validators=[DataRequired(), Length(max=80)])
     handle = StringField("Public handle", validators=[DataRequired(), Length(min=3, max=30)])
     timezone = StringField(
@@ -58,7 +58,7 @@ class ProfileForm(FlaskForm):
     website_url = URLField("Personal site", validators=[Length(max=300)])
 
 
-class AvatarForm(FlaskForm):
+class AvatarForm(Form):
     image = FileField(
         "Photo (PNG, JPEG, WebP or GIF)",
         validators=[FileRequired()],
@@ -66,7 +66,7 @@ class AvatarForm(FlaskForm):
     )
 
 
-class PasswordForm(FlaskForm):
+class PasswordForm(Form):
     current = PasswordField("Current password", validators=[DataRequired()])
     new = PasswordField("New password", validators=[DataRequired(), Length(max=PASSWORD_MAX)])
     confirm = PasswordField(
@@ -75,11 +75,11 @@ class PasswordForm(FlaskForm):
     )
 
 
-class ForgotForm(FlaskForm):
+class ForgotForm(Form):
     email = EmailField("Email", validators=[DataRequired(), Length(max=254)])
 
 
-class ResetForm(FlaskForm):
+class ResetForm(Form):
     new = PasswordField(
         "New password",
         validators=[DataRequired(), Length(max=PASSWORD_MAX)],
@@ -91,7 +91,7 @@ class ResetForm(FlaskForm):
     )
 
 
-class EmailChangeForm(FlaskForm):
+class EmailChangeForm(Form):
     new_email = EmailField("New email address", validators=[DataRequired(), Length(max=254)])
     password = PasswordField(
         "Current password", validators=[DataRequired(), Length(max=PASSWORD_MAX)]

@@ -20,13 +20,12 @@ from flask import (
     url_for,
 )
 from flask_login import current_user, login_required
-from flask_wtf import FlaskForm
 from wtforms import RadioField, SelectChoice, SelectField, StringField
 from wtforms.validators import DataRequired, Length
 
 from ..db import get_session
 from ..errors import DomainError
-from ..forms import ActionForm, apply_error
+from ..forms import ActionForm, Form, apply_error
 from ..models import utcnow
 from . import tokens
 from .views import bp
@@ -41,7 +40,7 @@ EXPIRY_CHOICES = [
 ]
 
 
-class TokenForm(FlaskForm):
+class TokenForm(Form):
     name = StringField(
         "Name",
         validators=[DataRequired(), Length(max=80)],

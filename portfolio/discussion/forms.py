@@ -7,7 +7,6 @@ the page, the API and the tests all see the same wording.
 
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     HiddenField,
@@ -17,11 +16,12 @@ from wtforms import (
     TextAreaField,
 )
 
+from ..forms import Form
 from ..models import CommentPolicy
 from .rules import MAX_COMMENT_CHARS, MAX_REASON_CHARS, MAX_UPDATE_CHARS, POLICY_LABELS
 
 
-class UpdateForm(FlaskForm):
+class UpdateForm(Form):
     body = TextAreaField(
         "Update",
         render_kw={"maxlength": MAX_UPDATE_CHARS, "rows": 5},
@@ -33,7 +33,7 @@ class UpdateForm(FlaskForm):
     any_mentor = BooleanField("Any mentor may answer, not only mine")
 
 
-class CommentForm(FlaskForm):
+class CommentForm(Form):
     body = TextAreaField(
         "Comment",
         render_kw={"maxlength": MAX_COMMENT_CHARS, "rows": 3},
@@ -44,21 +44,21 @@ class CommentForm(FlaskForm):
     next = HiddenField()
 
 
-class EditCommentForm(FlaskForm):
+class EditCommentForm(Form):
     body = TextAreaField("Comment", render_kw={"maxlength": MAX_COMMENT_CHARS, "rows": 4})
 
 
-class AskFeedbackForm(FlaskForm):
+class AskFeedbackForm(Form):
     any_mentor = BooleanField("Any mentor may answer, not only mine")
 
 
-class ReportForm(FlaskForm):
+class ReportForm(Form):
     reason = TextAreaField(
         "What is wrong with it? (optional)", render_kw={"maxlength": MAX_REASON_CHARS, "rows": 2}
     )
 
 
-class PolicyForm(FlaskForm):
+class PolicyForm(Form):
     comment_policy = SelectField(
         "Who may comment",
         choices=[SelectChoice(p.value, POLICY_LABELS[p]) for p in CommentPolicy],

@@ -20,12 +20,11 @@ from flask import (
 )
 from flask_limiter.util import get_remote_address
 from flask_login import current_user, login_required
-from flask_wtf import FlaskForm
 
 from ..db import get_session
 from ..errors import DomainError
 from ..extensions import limiter
-from ..forms import ActionForm, apply_error, safe_next
+from ..forms import ActionForm, Form, apply_error, safe_next
 from ..models import Project, utcnow
 from ..projects.loading import load_project, project_url
 from . import moderation, service
@@ -60,7 +59,7 @@ def back_to(project: Project, anchor: str = "", next_url: str | None = None):
     return redirect(f"{target}#{anchor}" if anchor else target, 303)
 
 
-def form_page(form: FlaskForm, *, action: str, heading: str, project: Project) -> str:
+def form_page(form: Form, *, action: str, heading: str, project: Project) -> str:
     return render_template(
         "discussion/form.html",
         form=form,
@@ -71,7 +70,7 @@ def form_page(form: FlaskForm, *, action: str, heading: str, project: Project) -
     )
 
 
-def refused(err: DomainError, form: FlaskForm, *, action: str, heading: str, project: Project):
+def refused(err: DomainError, form: Form, *, action: str, heading: str, project: Project):
     """Show a refused form again with its message and text; 404s are plain 404s."""
     get_session().rollback()
     if err.status == 404:

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from flask_wtf import FlaskForm
 from wtforms import SelectChoice, SelectField
 from wtforms.validators import InputRequired
 
+from ..forms import Form
 from ..models import DeliveryMode
 from .service import Category
 
@@ -18,7 +18,7 @@ MODE_CHOICES = [
 ]
 
 
-class CalendarForm(FlaskForm):
+class CalendarForm(Form):
     action = SelectField(
         "Action",
         choices=[
@@ -29,10 +29,10 @@ class CalendarForm(FlaskForm):
     )
 
 
-def preferences_form(categories: Iterable[Category], current: dict[str, str]) -> FlaskForm:
+def preferences_form(categories: Iterable[Category], current: dict[str, str]) -> Form:
     """A form with one mode select per category the user can set."""
 
-    class PreferencesForm(FlaskForm):
+    class PreferencesForm(Form):
         pass
 
     for category in categories:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import (
     BooleanField,
@@ -17,11 +16,12 @@ from wtforms import (
 from wtforms.validators import DataRequired, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from ..forms import Form
 from ..markdown import MAX_MARKDOWN_CHARS
 from ..models import MetricGoal, Visibility
 
 
-class ProjectForm(FlaskForm):
+class ProjectForm(Form):
     title = StringField("Title", validators=[DataRequired(), Length(max=120)])
     summary = StringField(
         "One-line summary",
@@ -42,7 +42,7 @@ class ProjectForm(FlaskForm):
     allow_second = BooleanField("Yes, plan a second project this season")
 
 
-class ProjectEditForm(FlaskForm):
+class ProjectEditForm(Form):
     title = StringField("Title", validators=[DataRequired(), Length(max=120)])
     slug = StringField(
         "Address",
@@ -64,7 +64,7 @@ class ProjectEditForm(FlaskForm):
     )
 
 
-class WriteUpForm(FlaskForm):
+class WriteUpForm(Form):
     body_md = TextAreaField(
         "Write-up",
         validators=[Length(max=MAX_MARKDOWN_CHARS)],
@@ -87,13 +87,13 @@ class WriteUpForm(FlaskForm):
     )
 
 
-class PreviewForm(FlaskForm):
+class PreviewForm(Form):
     """Only the text: a live preview renders it and saves nothing."""
 
     body_md = WriteUpForm.body_md
 
 
-class ImageForm(FlaskForm):
+class ImageForm(Form):
     image = FileField("Image (PNG, JPEG, WebP or GIF)", validators=[FileRequired()])
     alt = StringField(
         "Description",
@@ -109,7 +109,7 @@ class CheckboxesField(SelectMultipleField):
     option_widget = CheckboxInput()
 
 
-class ChartForm(FlaskForm):
+class ChartForm(Form):
     metrics = CheckboxesField("Metrics", choices=[], validate_choice=False)
     x_axis = StringField("X axis", default="_step", validators=[Length(max=300)])
     smoothing = FloatField("Smoothing (0 to 0.99)", default=0.0, validators=[Optional()])

@@ -6,19 +6,18 @@ from typing import Any
 
 from flask import abort, flash, redirect, render_template
 from flask_login import current_user, login_required
-from flask_wtf import FlaskForm
 from wtforms import HiddenField, StringField
 
 from ..db import get_session
 from ..errors import DomainError
-from ..forms import safe_next
+from ..forms import Form, safe_next
 from ..models import Project, Visibility, utcnow
 from . import publishing
 from .loading import load_project, project_url
 from .views import bp
 
 
-class VisibilityForm(FlaskForm):
+class VisibilityForm(Form):
     """The banner's buttons and the project page's control post this (CSRF-protected)."""
 
     visibility = StringField("Visibility")

@@ -34,6 +34,7 @@ from ..seasons import health, milestones, public_record
 from ..seasons.forms import CompleteForm, MilestoneForm
 from ..storage import StorageNotFound
 from . import page_cache, service
+from .cards import site_card_png
 from .figures import og_png
 from .views import bp
 
@@ -200,6 +201,17 @@ def _figure_headers(response: Response, stored: ProjectImage) -> Response:
     response.set_etag(stored.filename)
     response.last_modified = stored.created_at
     return response
+
+
+@bp.get("/card.png")
+def site_card():
+    """The social-card image of pages without a chart of their own."""
+    png, etag = site_card_png()
+    response = Response(png, mimetype="image/png")
+    response.set_etag(etag)
+    response.cache_control.public = True
+    response.cache_control.max_age = 86400
+    return response.make_conditional(request)
 
 
 @bp.get("/assets/code.css")

@@ -157,6 +157,24 @@ def card_extras(session: Session, project: Project) -> tuple[tuple[str, float | 
     return _headline_of(project, res), thumbnail_svg(session, project, res.runs)
 
 
+@dataclass(frozen=True)
+class CardChart:
+    """The project whose headline chart is a profile's Open Graph image."""
+
+    project: Project
+    owner_handle: str
+
+
+def card_chart(session: Session, cards: list[ProfileCard]) -> CardChart | None:
+    """The newest card that draws a chart: its OG image (the same PNG as the
+    project page's) previews the profile; None leaves the site's card."""
+    card = next((c for c in cards if c.thumbnail), None)
+    if card is None:
+        return None
+    owner = session.get(User, card.project.owner_id)
+    return CardChart(card.project, owner.handle) if owner else None
+
+
 def write_up(project: Project):
     return render_write_up(project.body_md)
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, current_app, render_template, url_for
+from flask import Blueprint, Response, abort, current_app, render_template, request, url_for
 from sqlmodel import select
 
 from ..auth import service as accounts
@@ -10,11 +10,11 @@ from ..auth.deletion import PLACEHOLDER_HANDLE
 from ..auth.profile import profile_links
 from ..content import render_page
 from ..db import get_session
-from ..discussion import updates as discussion
 from ..httpcache import shared_cacheable
 from ..markdown import render_markdown
 from ..models import Project, User, Visibility, utcnow
 from ..seasons import health
+from . import feed as feeds
 from . import service, showcase
 
 bp = Blueprint("public", __name__)
@@ -56,6 +56,7 @@ def profile(handle: str):
         user=user,
         bio=render_markdown(user.bio, id_prefix="bio-") if user.bio else None,
         cards=cards,
+        card_chart=service.card_chart(session, cards),
         record=health.learner_record(session, user.id, now),
         links=profile_links(user),
     )
@@ -63,29 +64,20 @@ def profile(handle: str):
 
 @bp.get("/u/<handle>/feed.atom")
 def feed(handle: str):
-    """Atom feed of a learner's public projects and completed milestones."""
-    session = get_session()
+    """Atom feed of a learner's public projects, completed milestones and updates.
+
+    ETag and Last-Modified let a reader poll with a conditional request and
+    get a bodiless 304 while nothing changed.
+    """
     user = _user_or_404(handle)
-    projects = [p for p, _ in service.public_projects(session, user)]
-    owners = {p.id: session.get(User, p.owner_id) for p in projects}
-    entries = [("project", p.created_at, p, None) for p in projects]
-    entries += [
-        ("milestone", m.done_at, p, m)
-        for m, p in service.completed_milestones(session, [p.id for p in projects])
-    ]
-    entries += [
-        ("update", u.created_at, p, u)
-        for u, p in discussion.public_updates(session, [p.id for p in projects])
-    ]
-    entries.sort(key=lambda e: e[1], reverse=True)
-    body = render_template(
-        "public/feed.atom",
-        user=user,
-        entries=entries[:50],
-        owners=owners,
-        updated=max((e[1] for e in entries), default=user.created_at),
-    )
-    return Response(body, mimetype="application/atom+xml")
+    data = feeds.profile_feed(get_session(), user)
+    body = render_template("public/feed.atom", feed=data)
+    response = Response(body, mimetype="application/atom+xml")
+    response.set_etag(data.etag(body))
+    response.last_modified = data.updated
+    response.cache_control.public = True
+    response.cache_control.no_cache = True
+    return response.make_conditional(request)
 
 
 @bp.get("/sitemap.xml")
@@ -108,15 +100,34 @@ def sitemap():
     return Response(render_template("public/sitemap.xml", urls=urls), mimetype="application/xml")
 
 
+# Signed-in and private pages: plain prefixes (every robots.txt reader matches
+# these) and, for the per-project pages, `*` patterns (RFC 9309; Google, Bing).
+ROBOTS_DISALLOW = (
+    "/admin/",
+    "/settings/",
+    "/dashboard",
+    "/notifications",
+    "/mentor",
+    "/invitations",
+    "/projects/new",
+    "/password/",
+    "/email/",
+    "/unsubscribe/",
+    "/calendar/",
+    "/api/",
+    "/u/*/edit",
+    "/u/*/write-up",
+    "/u/*/runs",
+    "/u/*/milestones/",
+    "/u/*/comments/*/edit",
+    "/u/*/comments/*/report",
+    "/u/*/updates/*/edit",
+)
+
+
 @bp.get("/robots.txt")
 def robots():
     base = current_app.config["BASE_URL"]
-    lines = [
-        "User-agent: *",
-        "Disallow: /admin/",
-        "Disallow: /settings/",
-        "Disallow: /calendar/",
-        "Disallow: /api/",
-        f"Sitemap: {base}/sitemap.xml",
-    ]
+    lines = ["User-agent: *", *(f"Disallow: {path}" for path in ROBOTS_DISALLOW)]
+    lines.append(f"Sitemap: {base}/sitemap.xml")
     return Response("\n".join(lines) + "\n", mimetype="text/plain")

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, DateField, StringField, TextAreaField, TimeField
 from wtforms.validators import DataRequired, Length, Optional
+
+from ..forms import Form
 
 DATE_MESSAGE = "Give a real date, e.g. 2027-03-14."
 
 
-class MilestoneForm(FlaskForm):
+class MilestoneForm(Form):
     title = StringField("Milestone", validators=[DataRequired(), Length(max=120)])
     due_date = DateField("Due date", validators=[DataRequired(message=DATE_MESSAGE)])
     due_time = TimeField(
@@ -19,11 +20,11 @@ class MilestoneForm(FlaskForm):
     )
 
 
-class CompleteForm(FlaskForm):
+class CompleteForm(Form):
     note = StringField("Note (optional)", validators=[Length(max=500)])
 
 
-class CohortForm(FlaskForm):
+class CohortForm(Form):
     slug = StringField(
         "Slug",
         validators=[DataRequired(), Length(min=3, max=40)],
@@ -34,7 +35,7 @@ class CohortForm(FlaskForm):
     ends_on = DateField("Last day", validators=[DataRequired(message=DATE_MESSAGE)])
 
 
-class PlanForm(FlaskForm):
+class PlanForm(Form):
     plan = TextAreaField(
         "Milestone plan",
         validators=[DataRequired(), Length(max=10_000)],
@@ -42,13 +43,13 @@ class PlanForm(FlaskForm):
     )
 
 
-class AssignMentorForm(FlaskForm):
+class AssignMentorForm(Form):
     mentor = StringField("Mentor handle", validators=[DataRequired(), Length(max=31)])
     learner = StringField("Learner handle", validators=[DataRequired(), Length(max=31)])
     season = StringField("Season slug", validators=[DataRequired(), Length(max=40)])
 
 
-class RecordForm(FlaskForm):
+class RecordForm(Form):
     full_record = BooleanField(
         "Show my full record on my public pages",
         description=(

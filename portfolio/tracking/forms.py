@@ -6,16 +6,17 @@ an HTML id. Length limits here give early, per-field messages; the services chec
 
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import BooleanField, PasswordField, StringField, URLField
 from wtforms.validators import DataRequired, Length
+
+from ..forms import Form
 
 LABEL_HELP = "Shown instead of the run's W&B name (optional)."
 HIDDEN_LABEL = "Hide from the public page (members still see it)"
 
 
-class RunLinkForm(FlaskForm):
+class RunLinkForm(Form):
     ref = StringField(
         "W&B run link",
         validators=[DataRequired(message="Paste a W&B run link."), Length(max=2000)],
@@ -26,7 +27,7 @@ class RunLinkForm(FlaskForm):
     hidden = BooleanField(HIDDEN_LABEL)
 
 
-class ProjectLinkForm(FlaskForm):
+class ProjectLinkForm(Form):
     ref = StringField(
         "W&B project",
         validators=[DataRequired(message="Paste a W&B project link."), Length(max=2000)],
@@ -42,12 +43,12 @@ class ProjectLinkForm(FlaskForm):
     hidden = BooleanField("Hide the runs it finds from the public page")
 
 
-class LinkEditForm(FlaskForm):
+class LinkEditForm(Form):
     label = StringField("Label", validators=[Length(max=120)], description=LABEL_HELP)
     hidden = BooleanField(HIDDEN_LABEL)
 
 
-class OfflineUploadForm(FlaskForm):
+class OfflineUploadForm(Form):
     archive = FileField(
         "Offline run (.zip)",
         validators=[FileRequired(message="Choose the .zip of your offline-run folder.")],
@@ -58,7 +59,7 @@ class OfflineUploadForm(FlaskForm):
     hidden = BooleanField(HIDDEN_LABEL)
 
 
-class CredentialForm(FlaskForm):
+class CredentialForm(Form):
     base_url = URLField(
         "W&B server",
         default="https://api.wandb.ai",

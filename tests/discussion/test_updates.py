@@ -117,6 +117,10 @@ def test_updates_join_the_atom_feed_of_public_projects_only(world) -> None:
     assert "Digit classifier: progress update" in titles
     summaries = [e.findtext("a:summary", namespaces=ns) for e in root.findall("a:entry", ns)]
     assert "Shipped <v2> & more" in summaries
+    # The content is the page's HTML (the one markdown renderer): the raw tag shown as text.
+    contents = [e.find("a:content", ns) for e in root.findall("a:entry", ns)]
+    [content] = [c for c in contents if c is not None]
+    assert content.get("type") == "html" and content.text.startswith("<p>Shipped &lt;v2&gt;")
     world.set_visibility(Visibility.draft)
     assert b"progress update" not in world.client().get("/u/maya/feed.atom").data
 
