@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from portfolio.tracking import values
+from portfolio.tracking.errors import chain, network_error
 from portfolio.tracking.provider import (
     HistoryRow,
     MissingApiKey,
@@ -126,7 +127,7 @@ class WandbProvider:
         except TrackingError:
             raise
         except Exception as exc:
-            raise map_error(exc) from exc
+            raise map_error(exc, base_url=self.base_url) from exc
 
     def fetch_run(self, ref: str) -> RunData:
         """Fetch one run's metadata, summary and config."""
@@ -137,7 +138,7 @@ class WandbProvider:
         except TrackingError:
             raise
         except Exception as exc:
-            raise map_error(exc) from exc
+            raise map_error(exc, base_url=self.base_url) from exc
 
     def list_runs(self, project_ref: str, *, tags: Sequence[str] = ()) -> list[RunData]:
         """List a project's runs carrying any of ``tags`` (oldest first, capped)."""
@@ -154,7 +155,7 @@ class WandbProvider:
         except TrackingError:
             raise
         except Exception as exc:
-            raise map_error(exc, what="project") from exc
+            raise map_error(exc, what="project", base_url=self.base_url) from exc
         return found
 
     def iter_history(self, ref: str, keys: Sequence[str] | None = None) -> Iterator[HistoryRow]:
@@ -175,7 +176,7 @@ class WandbProvider:
         except TrackingError:
             raise
         except Exception as exc:  # scan pages raise a raw WandbApiFailedError
-            raise map_error(exc) from exc
+            raise map_error(exc, base_url=self.base_url) from exc
 
     def _run_data(self, run: Any, entity: str, project: str) -> RunData:
         """Map a ``wandb.apis.public.Run`` (attributes via its public names) onto RunData."""
@@ -200,31 +201,21 @@ class WandbProvider:
 _STATUS_RE = re.compile(r"(?:HTTP |returned error |status(?: code)?:? )(\d{3})\b")
 
 
-def _chain(exc: BaseException) -> Iterator[BaseException]:
-    seen: set[int] = set()
-    todo: list[BaseException | None] = [exc]
-    while todo:
-        current = todo.pop()
-        if current is None or id(current) in seen:
-            continue
-        seen.add(id(current))
-        yield current
-        todo += [current.__cause__, current.__context__, getattr(current, "exc", None)]
-
-
 def _status(exc: BaseException) -> int | None:
-    for err in _chain(exc):
+    for err in chain(exc):
         response = getattr(err, "response", None)
         status = getattr(response, "http_status", None)
         if isinstance(status, int) and status:
             return status
-    match = _STATUS_RE.search(" ".join(str(e) for e in _chain(exc)))
+    match = _STATUS_RE.search(" ".join(str(e) for e in chain(exc)))
     return int(match.group(1)) if match else None
 
 
-def map_error(exc: BaseException, *, what: str = "run") -> TrackingError:
+def map_error(
+    exc: BaseException, *, what: str = "run", base_url: str | None = None
+) -> TrackingError:
     """Translate anything the wandb client raised into one of our errors."""
-    detail = " | ".join(str(e)[:300] for e in _chain(exc))
+    detail = " | ".join(str(e)[:300] for e in chain(exc))
     text = detail.lower()
     status = _status(exc)
     logger.info("W&B request failed (status %s): %s", status, detail)
@@ -241,6 +232,8 @@ def map_error(exc: BaseException, *, what: str = "run") -> TrackingError:
         if what == "project":
             return NotFound("W&B says this project does not exist.", detail=detail)
         return NotFound(detail=detail)
+    if status is None and (network := network_error(exc, tracker="W&B", base_url=base_url)):
+        return network  # refused, unknown host, TLS or timeout, naming the host
     if "invalid character" in text or "cannot unmarshal" in text:
         return Unavailable(
             "W&B sent an answer we could not read; check the server address, or we will "
