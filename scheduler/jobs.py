@@ -122,7 +122,7 @@ def flag_stale_feedback(app: Flask, now: datetime | None = None) -> int:
 
 
 def sync_due_runs(app: Flask, now: datetime | None = None) -> Counter[str]:
-    """Sync the run links that are due, at most WANDB_SYNC_BATCH per tick.
+    """Sync the run links that are due, at most WANDB_SYNC_BATCH fetches per tick.
 
     Claims are committed before any tracker call; the fetches of each claimed batch run
     at once on at most SYNC_CONCURRENCY threads with a SYNC_FETCH_SECONDS deadline each,
@@ -144,11 +144,14 @@ def sync_due_runs(app: Flask, now: datetime | None = None) -> Counter[str]:
             session.commit()
             if not claimed:
                 break
-            budget -= len(claimed)
-            outcomes += sync_pool.sync_batch(
+            done = sync_pool.sync_batch(
                 session, claimed, clock=clock, concurrency=settings.sync_concurrency,
                 deadline=settings.fetch_seconds,
             )  # fmt: skip
+            # links deferred to a paused server's end were not fetched: they leave the
+            # budget to the next due links (they are not due again until the pause ends)
+            budget -= len(claimed) - done["paused"]
+            outcomes += done
     if outcomes:
         logger.info("run sync: %s", dict(outcomes))
     return outcomes

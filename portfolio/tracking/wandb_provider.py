@@ -16,7 +16,9 @@ Facts this module relies on (see /work/shared/notes/wandb-0.31.md):
   rows holding *all* keys. ``use_cache=False`` keeps parquet downloads out of the instance
   folder and never serves a stale copy of a running run.
 - NaN arrives as float nan (full rows) or the string "NaN" (keyed/sampled rows); both become
-  float nan in ``values.to_number``.
+  float nan where history is accumulated (``downsample.SeriesAccumulator``), which also
+  drops ``_`` internals and non-numbers: rows are passed on untouched, because mapping
+  every value of millions of rows in Python cost more than parsing them.
 """
 
 from __future__ import annotations
@@ -159,20 +161,16 @@ class WandbProvider:
         return found
 
     def iter_history(self, ref: str, keys: Sequence[str] | None = None) -> Iterator[HistoryRow]:
-        """Stream ``(step, {metric: float})`` rows, page by page (a bad ref fails at once)."""
+        """Stream ``(step, row)`` pairs as W&B sent the rows, page by page (a bad ref fails
+        at once); ``downsample.SeriesAccumulator`` keeps the numbers."""
         parsed = parse_run_ref(ref, base_url=self.base_url)
         return self._scan(parsed.entity, parsed.path, None if keys is None else list(keys))
 
     def _scan(self, entity: str, path: str, keys: list[str] | None) -> Iterator[HistoryRow]:
         try:
             run = self._api(entity).run(path)
-            for row in run.scan_history(page_size=self.page_size, use_cache=False):
-                step = values.step_of(row)
-                if step is None:
-                    continue
-                metrics = values.history_values(row, keys)
-                if metrics:
-                    yield step, metrics
+            pages = run.scan_history(page_size=self.page_size, use_cache=False)
+            yield from values.step_rows(pages, keys)  # values as sent: see SeriesAccumulator
         except TrackingError:
             raise
         except Exception as exc:  # scan pages raise a raw WandbApiFailedError
