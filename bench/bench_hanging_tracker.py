@@ -75,9 +75,9 @@ def seed(app, healthy: FakeWandb, hanging: FakeWandb, links: int) -> None:
             )
         )  # fmt: skip
         s.flush()
-        for fake in (hanging, healthy):
+        for name, fake in (("hang", hanging), ("ok", healthy)):
             for i in range(links):
-                run_id = f"run{i:03d}"
+                run_id = f"{name}{i:03d}"  # a project links a ref once, whatever the server
                 fake.add_run(FakeRun("bench", "hang", run_id, history=history))
                 s.add(
                     RunLink(
@@ -104,8 +104,8 @@ def main() -> int:
             {
                 "DATABASE_URL": url, "INSTANCE_PATH": tmp, "SECRET_KEY": secrets.token_hex(32),
                 "CREDENTIALS_KEY": secrets.token_hex(32), "SCHEDULER_IN_WEB": False,
-                "LOG_LEVEL": "WARNING", "WANDB_BASE_URL": healthy.url, "WANDB_API_KEY": KEY,
-                "WANDB_DATA_DIR": tmp,
+                "LOG_LEVEL": os.environ.get("BENCH_LOG_LEVEL", "WARNING"),
+                "WANDB_BASE_URL": healthy.url, "WANDB_API_KEY": KEY, "WANDB_DATA_DIR": tmp,
             }
         )  # fmt: skip
         seed(app, healthy, hang, args.links)

@@ -124,13 +124,13 @@ def flag_stale_feedback(app: Flask, now: datetime | None = None) -> int:
 def sync_due_runs(app: Flask, now: datetime | None = None) -> Counter[str]:
     """Sync the run links that are due, at most WANDB_SYNC_BATCH fetches per tick.
 
-    Claims are committed before any tracker call; the fetches of each claimed batch run
-    at once on at most SYNC_CONCURRENCY threads with a SYNC_FETCH_SECONDS deadline each,
-    and a server that keeps timing out is paused (``tracking.sync_pool``), so one hanging
-    tracker holds neither the job nor other servers' links. Runs found by a project link
-    in this tick are synced in the same tick when the budget allows.
+    Claims are committed before any tracker call; fetches run at once on at most
+    SYNC_CONCURRENCY threads with a SYNC_FETCH_SECONDS deadline each, free slots claim
+    the next due links, and a server that keeps timing out is paused
+    (``tracking.sync_pool``), so one hanging tracker holds neither the job nor other
+    servers' links. Runs found by a project link in this tick are synced in the same tick
+    when the budget allows.
     """
-    outcomes: Counter[str] = Counter()
 
     def clock() -> datetime:
         return now or utcnow()
@@ -138,20 +138,10 @@ def sync_due_runs(app: Flask, now: datetime | None = None) -> Counter[str]:
     with app.app_context():
         session = get_session()
         settings = tracking.TrackingSettings.current()
-        budget = settings.sync_batch
-        while budget > 0:
-            claimed = tracking.claim_due(session, now=clock(), limit=budget)
-            session.commit()
-            if not claimed:
-                break
-            done = sync_pool.sync_batch(
-                session, claimed, clock=clock, concurrency=settings.sync_concurrency,
-                deadline=settings.fetch_seconds,
-            )  # fmt: skip
-            # links deferred to a paused server's end were not fetched: they leave the
-            # budget to the next due links (they are not due again until the pause ends)
-            budget -= len(claimed) - done["paused"]
-            outcomes += done
+        outcomes = sync_pool.sync_due(
+            session, clock=clock, batch=settings.sync_batch,
+            concurrency=settings.sync_concurrency, deadline=settings.fetch_seconds,
+        )  # fmt: skip
     if outcomes:
         logger.info("run sync: %s", dict(outcomes))
     return outcomes

@@ -4,9 +4,10 @@ The phases are those of ``sync.py`` (prepare, fetch, apply); this module runs th
 of one batch at the same time, on at most ``concurrency`` worker threads, while the
 calling thread alone touches the database (prepare, apply, commit, one link at a time):
 
-- **Fair share.** A free slot goes to the server with the fewest fetches in flight, so a
-  hanging server holds at most its share of the slots and the other servers' links keep
-  moving through the rest.
+- **Fair share.** Links are claimed a few at a time whenever a slot is free; a free slot
+  goes to the server with the fewest fetches in flight, and one server holds at most half
+  of the slots while more links may be claimed, so a hanging server leaves the other
+  servers' links the rest from the first moment.
 - **Hard deadline.** A fetch still running after ``deadline`` seconds is given up: its
   link records a timeout and its slot is freed. Its thread cannot be killed; it is a
   daemon that finishes when the tracker client's own timeout fires, and its late answer is
@@ -34,12 +35,23 @@ from sqlmodel import Session, col
 from portfolio.models import RunLink, SyncState
 from portfolio.tracking import hosts
 from portfolio.tracking.errors import TimedOut, host_of, timed_out
-from portfolio.tracking.sync import Fetched, SyncPlan, apply, fetch, prepare, record_crash
+from portfolio.tracking.sync import (
+    Fetched,
+    SyncPlan,
+    apply,
+    claim_due,
+    fetch,
+    prepare,
+    record_crash,
+)
 from portfolio.tracking.values import clean_text
 
 logger = logging.getLogger(__name__)
 
 TRACKER_NAMES = {"wandb": "W&B", "mlflow": "MLflow"}
+# A tick may hold claims on this many links per fetch of its budget, so that links on a
+# paused or hanging server, which wait, do not use up the claims of the others.
+CLAIMS_PER_FETCH = 3
 
 
 @dataclass(frozen=True)
@@ -79,37 +91,58 @@ class _Pool:
     def __init__(self, jobs: list[Job], *, concurrency: int, deadline: float) -> None:
         self.waiting: dict[str, deque[Job]] = {}
         for job in jobs:
-            self.waiting.setdefault(job.base_url, deque()).append(job)
+            self.add(job)
         self.concurrency = concurrency
         self.deadline = deadline
         self.running: dict[int, tuple[Job, float]] = {}  # link id -> (job, monotonic start)
         self.answers: queue.Queue[tuple[int, Fetched | BaseException]] = queue.Queue()
         self.suspect: set[str] = set()  # servers whose last answer was a timeout
+        # While more links may be claimed, one server gets at most half of the slots, so
+        # a hanging one leaves room for the others from the start; then it may use all.
+        self.share = max(1, concurrency // 2)
+        self.capped = True
+
+    def add(self, job: Job) -> None:
+        """Queue a prepared job behind its server's others."""
+        self.waiting.setdefault(job.base_url, deque()).append(job)
+
+    def startable(self) -> list[str]:
+        """Return the servers with a job that may start now (see ``start_some``)."""
+        limit = self.share if self.capped else self.concurrency
+        return [
+            url
+            for url, jobs in self.waiting.items()
+            if jobs and self.in_flight(url) < (1 if url in self.suspect else limit)
+        ]
+
+    def wants_work(self) -> bool:
+        """Tell whether a slot is free and no waiting job may take it."""
+        return len(self.running) < self.concurrency and not self.startable()
 
     def in_flight(self, base_url: str) -> int:
         return sum(1 for job, _ in self.running.values() if job.base_url == base_url)
 
-    def start_some(self) -> None:
+    def start_some(self, budget: int) -> int:
         """Fill free slots, each with the next job of the least busy server.
 
-        A server whose last answer was a timeout (in this batch, or before a pause) gets
-        one fetch at a time until it answers or is paused again, so it cannot take the
-        slots the other servers' links free up.
+        A server gets at most half of the slots while more links may be claimed, and one
+        whose last answer was a timeout (in this batch, or before a pause) gets one fetch
+        at a time until it answers or is paused again, so a hanging server cannot take
+        the slots the other servers' links need.
         """
-        while len(self.running) < self.concurrency:
-            servers = [
-                url
-                for url, jobs in self.waiting.items()
-                if jobs and (url not in self.suspect or not self.in_flight(url))
-            ]
+        started = 0
+        while len(self.running) < self.concurrency and started < budget:
+            servers = self.startable()
             if not servers:
-                return
+                break
             url = min(servers, key=self.in_flight)  # ties: the order the batch came in
             job = self.waiting[url].popleft()
             self.running[job.plan.link_id] = (job, time.monotonic())
             threading.Thread(
                 target=self._fetch, args=(job,), name=f"sync-{job.plan.link_id}", daemon=True
             ).start()
+            started += 1
+        return started
 
     def _fetch(self, job: Job) -> None:
         try:
@@ -142,36 +175,49 @@ class _Pool:
         return list(self.waiting.pop(base_url, ()))
 
 
-def sync_batch(
+def sync_due(
     session: Session,
-    link_ids: list[int],
     *,
     clock: Callable[[], datetime],
+    batch: int,
     concurrency: int,
     deadline: float,
 ) -> Counter[str]:
-    """Sync claimed links (the caller committed the claim); return outcome counts."""
+    """Claim and sync due links, at most ``batch`` fetches; return outcome counts.
+
+    Links are claimed a few at a time whenever a slot is free and nothing waiting may
+    start, so while a hanging server holds its share of the slots, the other slots keep
+    claiming and syncing the next due links (those found by a project link included).
+    Links deferred to the end of a pause were not fetched and do not count; claimed links
+    left when the budget is spent are given back, due at the next tick.
+    """
     outcomes: Counter[str] = Counter()
-    jobs: list[Job] = []
-    for link_id in link_ids:
-        try:
-            plan = prepare(session, link_id)
-            link = session.get(RunLink, link_id) if plan is not None else None
-        except Exception:
-            logger.exception("run link %s could not be prepared", link_id)
-            _crashed(session, link_id, clock())
-            outcomes["crashed"] += 1
-            continue
-        if plan is None or link is None:
-            outcomes["gone"] += 1
-            continue
-        jobs.append(Job(plan, TRACKER_NAMES.get(link.provider, link.provider)))
-    pool = _Pool(jobs, concurrency=concurrency, deadline=deadline)
-    for base_url, until in hosts.paused(session, now=clock()).items():
-        outcomes["paused"] += _defer_all(session, pool, base_url, until)
-    pool.suspect |= hosts.suspects(session)  # after a pause: one probe before the rest
-    session.commit()  # end the reads: nothing stays open while trackers answer
-    pool.start_some()
+    pool = _Pool([], concurrency=concurrency, deadline=deadline)
+    budget, claims = batch, CLAIMS_PER_FETCH * batch  # fetches, and links held at most
+
+    def refill() -> None:
+        nonlocal claims
+        while claims > 0 and pool.wants_work():
+            claimed = claim_due(session, now=clock(), limit=min(claims, concurrency))
+            session.commit()
+            if not claimed:
+                break
+            added = _prepare(session, pool, claimed, clock)
+            claims -= len(claimed) - added["paused"]
+            outcomes.update(added)
+        if pool.wants_work():  # nothing more to claim: one server may use every slot
+            pool.capped = False
+
+    def fill() -> None:
+        nonlocal budget
+        while budget > 0:
+            refill()
+            started = pool.start_some(budget)
+            budget -= started
+            if not started:
+                return
+
+    fill()
     while (done := pool.next_answer()) is not None:
         job, answer = done
         outcome, paused_until = _apply(session, job, answer, clock)
@@ -181,10 +227,54 @@ def sync_batch(
         elif outcome == "synced":
             pool.suspect.discard(job.base_url)
         if paused_until is not None:
-            outcomes["paused"] += _defer_all(session, pool, job.base_url, paused_until)
+            deferred = _defer_all(session, pool, job.base_url, paused_until)
             session.commit()
-        pool.start_some()
+            outcomes["paused"] += deferred
+            claims += deferred  # not fetched: room for the next due links
+        fill()
+    unfetched = [job.plan.link_id for jobs in pool.waiting.values() for job in jobs]
+    _release(session, unfetched, clock())
     return outcomes
+
+
+def _release(session: Session, link_ids: list[int], now: datetime) -> None:
+    """Give back claimed links the budget left unfetched: due again, at the next tick."""
+    if link_ids:
+        session.execute(
+            update(RunLink)
+            .where(col(RunLink.id).in_(link_ids), col(RunLink.sync_state) == "syncing")
+            .values(sync_state=SyncState.queued.value, next_sync_at=now)
+            .execution_options(synchronize_session=False)
+        )
+        session.commit()
+
+
+def _prepare(
+    session: Session,
+    pool: _Pool,
+    link_ids: list[int],
+    clock: Callable[[], datetime],
+) -> Counter[str]:
+    """Prepare claimed links into the pool (deferring paused servers'); commit the reads."""
+    added: Counter[str] = Counter()
+    for link_id in link_ids:
+        try:
+            plan = prepare(session, link_id)
+            link = session.get(RunLink, link_id) if plan is not None else None
+        except Exception:
+            logger.exception("run link %s could not be prepared", link_id)
+            _crashed(session, link_id, clock())
+            added["crashed"] += 1
+            continue
+        if plan is None or link is None:
+            added["gone"] += 1
+            continue
+        pool.add(Job(plan, TRACKER_NAMES.get(link.provider, link.provider)))
+    for base_url, until in hosts.paused(session, now=clock()).items():
+        added["paused"] += _defer_all(session, pool, base_url, until)
+    pool.suspect |= hosts.suspects(session)  # after a pause: one probe before the rest
+    session.commit()  # end the reads: nothing stays open while trackers answer
+    return added
 
 
 def _apply(
