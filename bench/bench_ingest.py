@@ -2,19 +2,23 @@
 
     python bench/bench_ingest.py [--rows 1000000] [--repeat 3] [--database-url URL] [--json]
 
-Targets (issue 5): ingest time <= 1.5 x the time to merely parse the same rows as JSON
-lines, and peak RSS <= 300 MB. Every measurement runs in a fresh subprocess, because
-``resource.getrusage(RUSAGE_SELF).ru_maxrss`` is a per-process high-water mark:
+Targets: the whole pipeline from the tracker's bytes to a committed snapshot takes
+<= 1.5 x the time to merely parse the same JSON lines, and peak RSS <= 300 MB. Every
+measurement runs in a fresh subprocess, because ``resource.getrusage(RUSAGE_SELF).ru_maxrss``
+is a per-process high-water mark:
 
 - ``parse`` (the baseline): ``json.loads`` of each line of a JSON-lines file holding the
-  rows, ``{"_step": i, "loss": ..., ...}`` as W&B's history lines look; nothing kept.
-- ``ingest``: the rows streamed from a generator shaped like ``provider.iter_history``
-  output, ``(step, {metric: float})``, through ``downsample_rows`` (compact buffers, LTTB,
-  <= 1,000 points per metric), then written as a RunSnapshot with its MetricSeries by
-  ``snapshots.replace_snapshot`` and committed: exactly what a sync does after the fetch.
-- ``ingest-json`` (for information): the JSON-lines file parsed line by line and mapped
-  with ``values.history_values`` (what the providers do per row), then ingested as above:
-  the whole pipeline from text to snapshot.
+  rows, ``{"_step": i, "loss": ..., ...}`` as W&B's history pages deliver them (the
+  ``history`` strings of a HistoryPage answer); nothing kept.
+- ``pipeline`` (the headline): the same lines parsed with ``json.loads`` (as the W&B client
+  does for each page), paired with their steps by ``values.step_rows`` (the very function
+  ``WandbProvider.iter_history`` runs on each page), accumulated and downsampled by
+  ``downsample_rows`` (columnar chunks, compact buffers, LTTB, <= 1,000 points per metric),
+  then written as a RunSnapshot with its MetricSeries by ``snapshots.replace_snapshot`` and
+  committed: everything a sync does after the bytes arrive.
+- ``rows`` (for information): the same from rows already parsed, streamed from a generator
+  shaped like ``provider.iter_history`` output: what ingest costs when a provider hands
+  over numbers (the offline reader, say).
 
 The database is a fresh SQLite file by default (schema from the models);
 ``--database-url`` points at another (an empty PostgreSQL database, say).
@@ -70,16 +74,12 @@ def write_lines(path: Path, n: int) -> None:
             out.write(json.dumps({"_step": i, **metrics_at(i)}) + "\n")
 
 
-def json_history(path: Path) -> Iterator[tuple[int, dict[str, float]]]:
-    """Parse JSON lines and map them as the providers do (step_of, history_values)."""
-    from portfolio.tracking.values import history_values, step_of
+def json_history(path: Path) -> Iterator[tuple[int, dict]]:
+    """Parse JSON lines and pair them with their steps, as ``WandbProvider`` does."""
+    from portfolio.tracking.values import step_rows
 
     with path.open() as lines:
-        for line in lines:
-            row = json.loads(line)
-            step = step_of(row)
-            if step is not None:
-                yield step, history_values(row, None)
+        yield from step_rows(map(json.loads, lines))
 
 
 def peak_rss_mb() -> float:
@@ -94,11 +94,11 @@ def peak_rss_mb() -> float:
 def child_parse(path: Path) -> dict[str, float]:
     """Time json.loads over every line (the baseline)."""
     loads = json.loads
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     with path.open() as lines:
         for line in lines:
             loads(line)
-    return {"seconds": time.perf_counter() - started}
+    return {"seconds": time.perf_counter() - started, "cpu_s": time.process_time() - cpu}
 
 
 def setup_database(url: str) -> tuple[object, int]:
@@ -126,7 +126,7 @@ def setup_database(url: str) -> tuple[object, int]:
 
 
 def child_ingest(url: str, rows: Iterator[tuple[int, dict[str, float]]]) -> dict[str, float]:
-    """Time rows → downsample_rows → replace_snapshot → commit."""
+    """Time rows → downsample_rows → replace_snapshot → commit (rows may parse as they go)."""
     from sqlmodel import Session, select
 
     from portfolio.models import MetricSeries, Project, RunLink
@@ -137,7 +137,7 @@ def child_ingest(url: str, rows: Iterator[tuple[int, dict[str, float]]]) -> dict
     engine, link_id = setup_database(url)
     now = datetime.now(UTC)
     rss_before = peak_rss_mb()
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     series = downsample_rows(rows, KEYS)
     run = RunData(
         provider="wandb", path="bench/bench/run", run_id="run", name="bench", state="finished",
@@ -151,11 +151,11 @@ def child_ingest(url: str, rows: Iterator[tuple[int, dict[str, float]]]) -> dict
         bump(project, now)
         session.add(project)
         session.commit()
-    seconds = time.perf_counter() - started
+    seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
     with Session(engine) as session:
         stored = session.exec(select(MetricSeries)).all()
         counts = sorted((len(s.points), s.original_count) for s in stored)
-    return {"seconds": seconds, "rss_before_mb": rss_before, "series": counts}
+    return {"seconds": seconds, "cpu_s": cpu, "rss_before_mb": rss_before, "series": counts}
 
 
 def run_child(mode: str, path: Path, url: str) -> dict[str, float]:
@@ -175,7 +175,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--database-url", default="")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
-    parser.add_argument("--child", choices=["parse", "ingest", "ingest-json", "reset"])
+    parser.add_argument("--child", choices=["parse", "pipeline", "rows", "reset"])
     parser.add_argument("--lines", type=Path)
     args = parser.parse_args()
 
@@ -186,7 +186,7 @@ def main() -> None:
             return
         if args.child == "parse":
             result = child_parse(args.lines)
-        elif args.child == "ingest":
+        elif args.child == "rows":
             n = sum(1 for _ in args.lines.open())
             result = child_ingest(args.database_url, history(n))
         else:
@@ -198,7 +198,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="bench-ingest-") as tmp:
         lines = Path(tmp) / "history.jsonl"
         write_lines(lines, args.rows)
-        figures: dict[str, list[dict]] = {"parse": [], "ingest": [], "ingest-json": []}
+        figures: dict[str, list[dict]] = {"parse": [], "pipeline": [], "rows": []}
         for i in range(args.repeat):
             for mode in figures:
                 url = args.database_url or f"sqlite:///{tmp}/bench-{mode}-{i}.db"
@@ -214,13 +214,19 @@ def main() -> None:
         mode: {
             "median_s": round(statistics.median(r["seconds"] for r in runs), 2),
             "min_s": round(min(r["seconds"] for r in runs), 2),
+            "cpu_median_s": round(statistics.median(r["cpu_s"] for r in runs), 2),
             "peak_rss_mb": round(max(r["peak_rss_mb"] for r in runs), 1),
         }
         for mode, runs in figures.items()
     }
-    for mode in ("ingest", "ingest-json"):
+    for mode in ("pipeline", "rows"):
         summary[mode]["ratio_to_parse"] = round(
             summary[mode]["median_s"] / summary["parse"]["median_s"], 2
+        )
+        # on a shared machine CPU time is the steadier figure (this process's CPU only;
+        # the database server's share of writing 5 x 1,000 points is a few milliseconds)
+        summary[mode]["cpu_ratio_to_parse"] = round(
+            summary[mode]["cpu_median_s"] / summary["parse"]["cpu_median_s"], 2
         )
         summary[mode]["rss_after_imports_mb"] = round(figures[mode][0]["rss_before_mb"], 1)
     meta = {
@@ -232,19 +238,20 @@ def main() -> None:
         "cpus": os.cpu_count(),
         "load_avg_1m": round(os.getloadavg()[0], 2),
         "database": "postgresql" if args.database_url.startswith("postgres") else "sqlite",
-        "stored": figures["ingest"][0]["series"],
+        "stored": figures["pipeline"][0]["series"],
     }
     if args.json:
         print(json.dumps({"meta": meta, "results": summary}, indent=2))
         return
     print(f"tracking ingest ({meta})")
-    ingest = summary["ingest"]
-    time_ok = ingest["ratio_to_parse"] <= TIME_RATIO_TARGET
-    rss_ok = ingest["peak_rss_mb"] <= RSS_TARGET_MB
+    headline = summary["pipeline"]
+    time_ok = max(headline["ratio_to_parse"], headline["cpu_ratio_to_parse"]) <= TIME_RATIO_TARGET
+    rss_ok = headline["peak_rss_mb"] <= RSS_TARGET_MB
     for mode, r in summary.items():
         print(f"  {mode:12s} {r}")
     print(
-        f"  target time <= {TIME_RATIO_TARGET} x parse: {'ok' if time_ok else 'MISSED'}; "
+        f"  pipeline (bytes to snapshot) <= {TIME_RATIO_TARGET} x parse (wall and CPU): "
+        f"{'ok' if time_ok else 'MISSED'}; "
         f"peak RSS <= {RSS_TARGET_MB:.0f} MB: {'ok' if rss_ok else 'MISSED'}"
     )
 

@@ -240,6 +240,10 @@ def from_env(instance_path: Path, environ: Mapping[str, str] | None = None) -> d
         "WANDB_LINK_CHECK_SECONDS": float(_env(env, "WANDB_LINK_CHECK_SECONDS", "8") or 8),
         # Run links synced per scheduler tick (every minute), at most.
         "WANDB_SYNC_BATCH": int(_env(env, "WANDB_SYNC_BATCH", "10") or 10),
+        # Tracker fetches run at once within one tick (a slow server holds at most its
+        # share of them), and the longest one fetch may take before it counts as a timeout.
+        "SYNC_CONCURRENCY": int(_env(env, "SYNC_CONCURRENCY", "4") or 4),
+        "SYNC_FETCH_SECONDS": float(_env(env, "SYNC_FETCH_SECONDS", "300") or 300),
         # Largest offline-run .zip a learner may upload (bytes).
         "WANDB_UPLOAD_MAX_BYTES": int(
             _env(env, "WANDB_UPLOAD_MAX_BYTES", str(100 * 1024 * 1024)) or 0

@@ -20,7 +20,7 @@ from portfolio.discussion.rules import Limits
 from portfolio.models import utcnow
 from portfolio.notify import digest, outbox, reminders
 from portfolio.seasons import service as seasons
-from portfolio.tracking import import_queue
+from portfolio.tracking import import_queue, sync_pool
 from portfolio.tracking import service as tracking
 from portfolio.tracking.offline_zip import ZipLimits
 
@@ -122,50 +122,29 @@ def flag_stale_feedback(app: Flask, now: datetime | None = None) -> int:
 
 
 def sync_due_runs(app: Flask, now: datetime | None = None) -> Counter[str]:
-    """Sync the W&B run links that are due, at most WANDB_SYNC_BATCH per tick.
+    """Sync the run links that are due, at most WANDB_SYNC_BATCH fetches per tick.
 
-    Claims are committed before any W&B call and each link right after its own sync, so
-    no transaction stays open while W&B answers and one bad link never blocks the rest.
-    Runs found by a project link in this tick are synced in the same tick when the
-    budget allows.
+    Claims are committed before any tracker call; fetches run at once on at most
+    SYNC_CONCURRENCY threads with a SYNC_FETCH_SECONDS deadline each, free slots claim
+    the next due links, and a server that keeps timing out is paused
+    (``tracking.sync_pool``), so one hanging tracker holds neither the job nor other
+    servers' links. Runs found by a project link in this tick are synced in the same tick
+    when the budget allows.
     """
-    outcomes: Counter[str] = Counter()
 
     def clock() -> datetime:
         return now or utcnow()
 
     with app.app_context():
         session = get_session()
-        budget = tracking.TrackingSettings.current().sync_batch
-        while budget > 0:
-            claimed = tracking.claim_due(session, now=clock(), limit=budget)
-            session.commit()
-            if not claimed:
-                break
-            budget -= len(claimed)
-            for link_id in claimed:
-                outcomes[_sync_one(session, link_id, clock)] += 1
+        settings = tracking.TrackingSettings.current()
+        outcomes = sync_pool.sync_due(
+            session, clock=clock, batch=settings.sync_batch,
+            concurrency=settings.sync_concurrency, deadline=settings.fetch_seconds,
+        )  # fmt: skip
     if outcomes:
         logger.info("run sync: %s", dict(outcomes))
     return outcomes
-
-
-def _sync_one(session, link_id: int, clock) -> str:
-    try:
-        plan = tracking.prepare(session, link_id)
-        session.commit()  # end the read: nothing stays open while W&B answers
-        if plan is None:
-            return "gone"
-        fetched = tracking.fetch(plan)
-        outcome = tracking.apply(session, plan, fetched, now=clock())
-        session.commit()
-        return outcome
-    except Exception:
-        session.rollback()
-        logger.exception("run link %s could not be synced", link_id)
-        tracking.record_crash(session, link_id, now=clock())
-        session.commit()
-        return "crashed"
 
 
 def import_offline_runs(app: Flask, now: datetime | None = None) -> Counter[str]:

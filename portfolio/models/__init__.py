@@ -38,6 +38,7 @@ from .tracking import (
     RunLink,
     RunSnapshot,
     SyncState,
+    TrackerHost,
     TrackingCredential,
 )
 from .types import UTCDateTime, utcnow
@@ -70,6 +71,7 @@ __all__ = [
     "SchedulerLease",
     "SchedulerProcess",
     "SyncState",
+    "TrackerHost",
     "TrackingCredential",
     "Enrollment",
     "MemberStatus",

@@ -71,6 +71,8 @@ class RunLink(SQLModel, table=True):
     next_sync_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
     failures: int = Field(default=0)
     current_snapshot_id: int | None = Field(default=None)
+    # A project link: how many runs matched its tags on the last listing (None: not yet).
+    matched_runs: int | None = Field(default=None)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
 
 
@@ -142,3 +144,19 @@ class OfflineImport(SQLModel, table=True):
     lease_until: datetime | None = Field(default=None, sa_type=UTCDateTime)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
     finished_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class TrackerHost(SQLModel, table=True):
+    """A tracker server's recent timeouts; while ``paused_until`` lies ahead, it is skipped.
+
+    Kept in the database so that every scheduler process (on every host) sees one pause.
+    """
+
+    __tablename__ = "tracker_hosts"
+
+    base_url: str = Field(primary_key=True, max_length=300)
+    timeouts: int = Field(default=0)  # in a row; a success resets it
+    pauses: int = Field(default=0)  # in a row: each one lasts twice as long
+    paused_until: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    last_error: str = Field(default="", max_length=500)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)

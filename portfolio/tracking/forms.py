@@ -14,6 +14,9 @@ from ..forms import Form
 
 LABEL_HELP = "Shown instead of the run's W&B name (optional)."
 HIDDEN_LABEL = "Hide from the public page (members still see it)"
+TAGS_HELP = (
+    "e.g. portfolio. Several tags, comma-separated, match any of them; empty follows every run."
+)
 
 
 class RunLinkForm(Form):
@@ -36,8 +39,7 @@ class ProjectLinkForm(Form):
     tags = StringField(
         "Only runs tagged",
         validators=[Length(max=700)],
-        description="e.g. portfolio. Several tags, comma-separated, match any of them; "
-        "empty follows every run. New runs appear on each sync.",
+        description=TAGS_HELP + " New runs appear on each sync.",
     )
     label = StringField("Label", validators=[Length(max=120)])
     hidden = BooleanField("Hide the runs it finds from the public page")
@@ -46,6 +48,8 @@ class ProjectLinkForm(Form):
 class LinkEditForm(Form):
     label = StringField("Label", validators=[Length(max=120)], description=LABEL_HELP)
     hidden = BooleanField(HIDDEN_LABEL)
+    # Only a project link's row renders it; a form without the field keeps the tags.
+    tags = StringField("Only runs tagged", validators=[Length(max=700)], description=TAGS_HELP)
 
 
 class OfflineUploadForm(Form):

@@ -34,6 +34,7 @@ logger = logging.getLogger(__name__)
 
 MAX_TAGS = 10
 MAX_TAG = 64
+MAX_TAG_FILTER = 200  # run_links.tag_filter holds them comma-separated
 
 
 @dataclass(frozen=True)
@@ -86,6 +87,10 @@ def parse_tags(text: str | None) -> list[str]:
     for tag in tags:
         if len(tag) > MAX_TAG or not tag.isprintable():
             raise ValidationError(f"A tag is at most {MAX_TAG} printable characters.", field="tags")
+    if len(",".join(tags)) > MAX_TAG_FILTER:
+        raise ValidationError(
+            f"The tags together are at most {MAX_TAG_FILTER} characters.", field="tags"
+        )
     return tags
 
 
@@ -101,8 +106,11 @@ def _existing(session: Session, project: Project, ref: str) -> RunLink | None:
     ).first()
 
 
-def _check_with_wandb(call: Callable[[], Any], settings: TrackingSettings) -> None:
-    """Refuse what W&B refuses; accept (and queue) when W&B is slow or down."""
+def _check_with_wandb(call: Callable[[], Any], settings: TrackingSettings) -> Any:
+    """Refuse what W&B refuses; accept (and queue) when W&B is slow or down.
+
+    Return what W&B answered in time (the run, or a project's matching runs), else None.
+    """
     answer = call_with_deadline(call, settings.link_check_seconds)
     error = answer.error
     if isinstance(error, TrackingError) and not error.retryable:
@@ -111,6 +119,7 @@ def _check_with_wandb(call: Callable[[], Any], settings: TrackingSettings) -> No
         logger.warning("checking a new W&B link failed: %r", error)
     if answer.timed_out:
         logger.info("W&B did not confirm a new link in time; it is queued")
+    return answer.value
 
 
 def _add(
@@ -147,12 +156,14 @@ def _add(
     )
     if source.api_key is None:
         raise ValidationError(source.problem, field="ref")
+    matched: int | None = None
     if verify:
         provider: Any = settings.provider(api_key=source.api_key, base_url=target.base_url)
         if kind == LinkKind.run:
             _check_with_wandb(lambda: provider.fetch_run(ref), settings)
         else:
-            _check_with_wandb(lambda: provider.list_runs(ref, tags=tags), settings)
+            found = _check_with_wandb(lambda: provider.list_runs(ref, tags=tags), settings)
+            matched = None if found is None else len(found)
     link = RunLink(
         project_id=project.id,
         provider="wandb",
@@ -160,6 +171,7 @@ def _add(
         ref=ref,
         base_url=target.base_url,
         tag_filter=",".join(tags),
+        matched_runs=matched,
         label=label,
         hidden=bool(hidden),
         created_by_id=actor.id,
@@ -246,11 +258,29 @@ def list_links(session: Session, project: Project, include_hidden: bool = True) 
 
 
 def update_link(
-    session: Session, link: RunLink, *, label: str, hidden: bool, now: datetime
+    session: Session,
+    link: RunLink,
+    *,
+    label: str,
+    hidden: bool,
+    now: datetime,
+    tags: str | None = None,
 ) -> RunLink:
-    """Change a link's label and whether the public page shows it."""
+    """Change a link's label, whether the public page shows it and a project link's tags.
+
+    New tags take effect at once: the project link is queued, and its next listing links
+    the runs that now match and drops those that no longer do (no unlink needed).
+    """
     link.label = _check_label(label)
     link.hidden = bool(hidden)
+    if tags is not None and link.kind == LinkKind.project_filter:
+        tag_filter = ",".join(parse_tags(tags))
+        if tag_filter != link.tag_filter:
+            link.tag_filter = tag_filter
+            link.matched_runs = None  # unknown until the new tags are listed
+            if not is_leased(link, now):
+                link.sync_state = SyncState.queued
+                link.next_sync_at = now
     session.add(link)
     project = session.get(Project, link.project_id)
     if project is not None:

@@ -5,9 +5,11 @@ database; the tracking service maps them onto models.
 
 History is streamed, not carried in ``RunData``: a big run has millions of rows, so
 ``RunData.history_keys`` names the numeric metrics and ``provider.iter_history(ref, keys)``
-yields ``(step, {metric: float})`` rows one at a time. The sync code feeds those rows into
-``downsample.SeriesAccumulator`` (compact float arrays) and downsamples each metric, so
-nothing ever holds a list of row dicts for a whole run.
+yields ``(step, {metric: value})`` rows one at a time. Values may be floats or the values
+as the tracker sent them: the sync code feeds the rows into ``downsample.SeriesAccumulator``
+(compact float arrays), which keeps numbers (and the "NaN"/"Infinity" strings), skips
+anything else and ``_`` internals, and downsamples each metric, so nothing ever holds a
+list of row dicts for a whole run.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from typing import Any, ClassVar, Protocol, TypeAlias, runtime_checkable
 
 SummaryValue: TypeAlias = float | str | None
 ConfigValue: TypeAlias = float | int | str | bool | None
-HistoryRow: TypeAlias = tuple[int, dict[str, float]]
+HistoryRow: TypeAlias = tuple[int, Mapping[str, Any]]  # values: see the module docstring
 
 
 @dataclass(frozen=True)

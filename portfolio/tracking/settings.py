@@ -38,6 +38,8 @@ class TrackingSettings:
     retries: int = 2
     link_check_seconds: float = 8.0
     sync_batch: int = 10
+    sync_concurrency: int = 4
+    fetch_seconds: float = 300.0
     upload_max_bytes: int = 100 * 1024 * 1024
     page_size: int = 1_000
 
@@ -53,6 +55,8 @@ class TrackingSettings:
             retries=int(config.get("WANDB_RETRIES", 2)),
             link_check_seconds=float(config.get("WANDB_LINK_CHECK_SECONDS", 8.0)),
             sync_batch=int(config.get("WANDB_SYNC_BATCH", 10)),
+            sync_concurrency=max(1, int(config.get("SYNC_CONCURRENCY", 4))),
+            fetch_seconds=float(config.get("SYNC_FETCH_SECONDS", 300.0)),
             upload_max_bytes=int(config.get("WANDB_UPLOAD_MAX_BYTES", 100 * 1024 * 1024)),
         )
 

@@ -10,9 +10,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from portfolio.models import RunLink, SyncState
+from portfolio.models import LinkKind, RunLink, SyncState
 from portfolio.timeutil import format_local, relative, to_local
 from portfolio.tracking.settings import OFFLINE_PROVIDER
+from portfolio.tracking.wandb_provider import MAX_LISTED_RUNS
 
 
 @dataclass(frozen=True)
@@ -51,3 +52,18 @@ def describe(link: RunLink, now: datetime, tz_name: str) -> Status:
         message += "."
     detail = f"{message} Next try at {next_try_text(link.next_sync_at, now, tz_name)}."
     return Status("error", f"error: {detail}", detail)
+
+
+def matched_text(link: RunLink, *, cap: int | None = MAX_LISTED_RUNS) -> str:
+    """Say how many runs a project link's last listing matched, e.g. "0 runs carry the tag
+    portfolio in ada/gentrify"; "" for a run link or before the first listing."""
+    if link.kind != LinkKind.project_filter or link.matched_runs is None:
+        return ""
+    count = link.matched_runs
+    runs = f"{'at least ' if cap and count >= cap else ''}{count} run{'' if count == 1 else 's'}"
+    tags = [t for t in link.tag_filter.split(",") if t]
+    if not tags:
+        return f"{link.ref} has {runs}"
+    verb = "carries" if count == 1 else "carry"
+    which = f"the tag {tags[0]}" if len(tags) == 1 else f"one of the tags {' or '.join(tags)}"
+    return f"{runs} {verb} {which} in {link.ref}"

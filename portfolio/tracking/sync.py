@@ -180,6 +180,7 @@ def _apply_listing(
             )
         )
     )
+    parent.matched_runs = len(runs)
     matched: set[str] = set()
     for run in runs:
         if len(run.path) > 300:

@@ -28,7 +28,7 @@ from portfolio.db import get_session
 from portfolio.errors import DomainError
 from portfolio.extensions import csrf
 from portfolio.forms import ActionForm, apply_error, safe_next
-from portfolio.models import Project, utcnow
+from portfolio.models import Project, RunLink, utcnow
 from portfolio.projects.loading import load_project
 from portfolio.templating import viewer_timezone
 from portfolio.tracking import credentials, import_queue, link, status
@@ -63,7 +63,12 @@ def link_rows(project: Project) -> list[tuple[link.LinkRow, status.Status, int]]
 
 @bp.app_context_processor
 def _helpers() -> dict[str, Any]:
-    return {"tracking_link_rows": link_rows}
+    return {"tracking_link_rows": link_rows, "matched_text": status.matched_text}
+
+
+def _edit_form(item: RunLink) -> LinkEditForm:
+    tags = item.tag_filter.replace(",", ", ")
+    return LinkEditForm(prefix=f"edit{item.id}", obj=item, tags=tags, formdata=None)
 
 
 def _page(session, project: Project, *, status_code: int = 200, **forms: Any):
@@ -75,10 +80,7 @@ def _page(session, project: Project, *, status_code: int = 200, **forms: Any):
         project=project,
         handle=request.view_args["handle"],  # type: ignore[index]
         rows=rows,
-        edit_forms={
-            row.link.id: LinkEditForm(prefix=f"edit{row.link.id}", obj=row.link, formdata=None)
-            for row, _, _ in rows
-        },
+        edit_forms={row.link.id: _edit_form(row.link) for row, _, _ in rows},
         run_form=forms.get("run_form") or RunLinkForm(prefix="run", formdata=None),
         project_form=forms.get("project_form") or ProjectLinkForm(prefix="project", formdata=None),
         upload_form=forms.get("upload_form") or OfflineUploadForm(prefix="upload", formdata=None),
@@ -133,11 +135,24 @@ def add_project(handle: str, slug: str):
             apply_error(form, err)
         else:
             session.commit()
-            tags = new.tag_filter.replace(",", " or ")
-            which = f"runs tagged {tags}" if tags else "runs"
-            flash(f"Following the {which} of {new.ref}; they appear in a few minutes.", "success")
+            flash(_following(new), "success")
             return redirect(_manage_url(handle, project.slug), 303)
     return _page(session, project, project_form=form, status_code=422)
+
+
+def _following(new: RunLink) -> str:
+    """Confirm a follow, saying how many runs matched when W&B answered in time."""
+    tags = new.tag_filter.replace(",", " or ")
+    which = f"runs tagged {tags}" if tags else "runs"
+    matched = status.matched_text(new)
+    if not matched:
+        return f"Following the {which} of {new.ref}; they appear in a few minutes."
+    if new.matched_runs:
+        return f"Following {new.ref}: {matched} right now; they appear in a few minutes."
+    return (
+        f"Following {new.ref}, but {matched} right now. Tag runs in W&B (or change the tag "
+        f"below) and they appear on the next sync."
+    )
 
 
 @bp.post("/u/<handle>/<slug>/runs/upload")
@@ -196,15 +211,21 @@ def edit(handle: str, slug: str, link_id: int):
     form = LinkEditForm(prefix=f"edit{link_id}")
     if form.validate_on_submit():
         try:
+            tags = form.tags.data if form.tags.raw_data else None  # absent: keep them
+            before = item.tag_filter
             link.update_link(
-                session, item, label=form.label.data, hidden=form.hidden.data, now=utcnow()
-            )
+                session, item, label=form.label.data, hidden=form.hidden.data, now=utcnow(),
+                tags=tags,
+            )  # fmt: skip
         except DomainError as err:
             session.rollback()
             apply_error(form, err)
         else:
             session.commit()
-            flash("Saved.", "success")
+            if item.tag_filter != before:
+                flash("Saved. Runs with the new tags are looked up within a minute.", "success")
+            else:
+                flash("Saved.", "success")
             return _back(handle, project.slug)
     if form.csrf_token.errors:
         abort(400, EXPIRED)

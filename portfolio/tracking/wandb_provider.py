@@ -16,7 +16,9 @@ Facts this module relies on (see /work/shared/notes/wandb-0.31.md):
   rows holding *all* keys. ``use_cache=False`` keeps parquet downloads out of the instance
   folder and never serves a stale copy of a running run.
 - NaN arrives as float nan (full rows) or the string "NaN" (keyed/sampled rows); both become
-  float nan in ``values.to_number``.
+  float nan where history is accumulated (``downsample.SeriesAccumulator``), which also
+  drops ``_`` internals and non-numbers: rows are passed on untouched, because mapping
+  every value of millions of rows in Python cost more than parsing them.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from portfolio.tracking import values
+from portfolio.tracking.errors import chain, network_error
 from portfolio.tracking.provider import (
     HistoryRow,
     MissingApiKey,
@@ -126,7 +129,7 @@ class WandbProvider:
         except TrackingError:
             raise
         except Exception as exc:
-            raise map_error(exc) from exc
+            raise map_error(exc, base_url=self.base_url) from exc
 
     def fetch_run(self, ref: str) -> RunData:
         """Fetch one run's metadata, summary and config."""
@@ -137,7 +140,7 @@ class WandbProvider:
         except TrackingError:
             raise
         except Exception as exc:
-            raise map_error(exc) from exc
+            raise map_error(exc, base_url=self.base_url) from exc
 
     def list_runs(self, project_ref: str, *, tags: Sequence[str] = ()) -> list[RunData]:
         """List a project's runs carrying any of ``tags`` (oldest first, capped)."""
@@ -154,28 +157,24 @@ class WandbProvider:
         except TrackingError:
             raise
         except Exception as exc:
-            raise map_error(exc, what="project") from exc
+            raise map_error(exc, what="project", base_url=self.base_url) from exc
         return found
 
     def iter_history(self, ref: str, keys: Sequence[str] | None = None) -> Iterator[HistoryRow]:
-        """Stream ``(step, {metric: float})`` rows, page by page (a bad ref fails at once)."""
+        """Stream ``(step, row)`` pairs as W&B sent the rows, page by page (a bad ref fails
+        at once); ``downsample.SeriesAccumulator`` keeps the numbers."""
         parsed = parse_run_ref(ref, base_url=self.base_url)
         return self._scan(parsed.entity, parsed.path, None if keys is None else list(keys))
 
     def _scan(self, entity: str, path: str, keys: list[str] | None) -> Iterator[HistoryRow]:
         try:
             run = self._api(entity).run(path)
-            for row in run.scan_history(page_size=self.page_size, use_cache=False):
-                step = values.step_of(row)
-                if step is None:
-                    continue
-                metrics = values.history_values(row, keys)
-                if metrics:
-                    yield step, metrics
+            pages = run.scan_history(page_size=self.page_size, use_cache=False)
+            yield from values.step_rows(pages, keys)  # values as sent: see SeriesAccumulator
         except TrackingError:
             raise
         except Exception as exc:  # scan pages raise a raw WandbApiFailedError
-            raise map_error(exc) from exc
+            raise map_error(exc, base_url=self.base_url) from exc
 
     def _run_data(self, run: Any, entity: str, project: str) -> RunData:
         """Map a ``wandb.apis.public.Run`` (attributes via its public names) onto RunData."""
@@ -200,31 +199,21 @@ class WandbProvider:
 _STATUS_RE = re.compile(r"(?:HTTP |returned error |status(?: code)?:? )(\d{3})\b")
 
 
-def _chain(exc: BaseException) -> Iterator[BaseException]:
-    seen: set[int] = set()
-    todo: list[BaseException | None] = [exc]
-    while todo:
-        current = todo.pop()
-        if current is None or id(current) in seen:
-            continue
-        seen.add(id(current))
-        yield current
-        todo += [current.__cause__, current.__context__, getattr(current, "exc", None)]
-
-
 def _status(exc: BaseException) -> int | None:
-    for err in _chain(exc):
+    for err in chain(exc):
         response = getattr(err, "response", None)
         status = getattr(response, "http_status", None)
         if isinstance(status, int) and status:
             return status
-    match = _STATUS_RE.search(" ".join(str(e) for e in _chain(exc)))
+    match = _STATUS_RE.search(" ".join(str(e) for e in chain(exc)))
     return int(match.group(1)) if match else None
 
 
-def map_error(exc: BaseException, *, what: str = "run") -> TrackingError:
+def map_error(
+    exc: BaseException, *, what: str = "run", base_url: str | None = None
+) -> TrackingError:
     """Translate anything the wandb client raised into one of our errors."""
-    detail = " | ".join(str(e)[:300] for e in _chain(exc))
+    detail = " | ".join(str(e)[:300] for e in chain(exc))
     text = detail.lower()
     status = _status(exc)
     logger.info("W&B request failed (status %s): %s", status, detail)
@@ -241,6 +230,8 @@ def map_error(exc: BaseException, *, what: str = "run") -> TrackingError:
         if what == "project":
             return NotFound("W&B says this project does not exist.", detail=detail)
         return NotFound(detail=detail)
+    if status is None and (network := network_error(exc, tracker="W&B", base_url=base_url)):
+        return network  # refused, unknown host, TLS or timeout, naming the host
     if "invalid character" in text or "cannot unmarshal" in text:
         return Unavailable(
             "W&B sent an answer we could not read; check the server address, or we will "

@@ -120,3 +120,35 @@ def test_downsample_rows_filters_keys() -> None:
     rows = [(i, {"a": float(i), "b": 2.0}) for i in range(10)]
     got = downsample_rows(rows, keys=["a"], n_out=6)
     assert list(got) == ["a"] and got["a"].points()[0] == (0.0, 0.0)
+
+
+def test_accumulator_keeps_numbers_from_raw_rows() -> None:
+    """Raw tracker rows: numbers and NaN strings kept; text, bools, media, internals not."""
+    rows = [
+        (0, {"_step": 0, "_runtime": 1.5, "loss": 1, "flag": True, "note": "hi"}),
+        (1, {"_step": 1, "loss": "NaN", "media": {"_type": "image"}, "acc": "-Infinity"}),
+        (2, {"_step": 2, "loss": 10**400, "acc": 0.5}),  # an int no float can hold
+        (3, {"loss": 0.25, "note": "Infinity"}),
+    ]
+    got = {
+        k: (x.tolist(), y.tolist())
+        for k, (x, y) in SeriesAccumulator().extend(rows).arrays().items()
+    }
+    assert set(got) == {"loss", "acc", "note"}
+    assert got["loss"][0] == [0.0, 1.0, 3.0] and got["loss"][1][0] == 1.0
+    assert math.isnan(got["loss"][1][1]) and got["loss"][1][2] == 0.25
+    assert got["acc"] == ([1.0, 2.0], [-math.inf, 0.5])
+    assert got["note"] == ([3.0], [math.inf])
+
+
+def test_accumulator_chunks_give_the_same_series_as_one_row_at_a_time() -> None:
+    """Rows spanning several chunks, sparse metrics included, land in step order."""
+    rows = [(i, {"a": float(i)} | ({"b": i * 2} if i % 3 == 0 else {})) for i in range(10_000)]
+    chunked = SeriesAccumulator().extend(rows).arrays()
+    single = SeriesAccumulator()
+    for step, row in rows:
+        single.add(step, row)
+    for key in ("a", "b"):
+        assert np.array_equal(chunked[key][0], single.arrays()[key][0])
+        assert np.array_equal(chunked[key][1], single.arrays()[key][1])
+    assert chunked["b"][0].size == 3_334

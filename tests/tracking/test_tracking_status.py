@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from portfolio.models import RunLink, SyncState
+from portfolio.models import LinkKind, RunLink, SyncState
 from portfolio.tracking.commands import DEV_KEY
-from portfolio.tracking.status import describe
+from portfolio.tracking.status import describe, matched_text
 from portfolio.tracking.wandb_provider import WandbProvider
 
 NOW = datetime(2027, 1, 10, 12, 0, tzinfo=UTC)
@@ -23,6 +23,25 @@ NOW = datetime(2027, 1, 10, 12, 0, tzinfo=UTC)
 def make_link(**fields: object) -> RunLink:
     """Build an unsaved link in a given state."""
     return RunLink(project_id=1, ref="e/p/r", **fields)
+
+
+def test_matched_runs_in_words() -> None:
+    """A project link says how many runs its tags matched; a run link says nothing."""
+
+    def follow(tags: str, matched: int | None) -> str:
+        link = RunLink(
+            project_id=1, ref="ada/gentrify", kind=LinkKind.project_filter, tag_filter=tags,
+            matched_runs=matched,
+        )  # fmt: skip
+        return matched_text(link)
+
+    assert follow("portfolio", 0) == "0 runs carry the tag portfolio in ada/gentrify"
+    assert follow("portfolio", 1) == "1 run carries the tag portfolio in ada/gentrify"
+    assert follow("a,b", 3) == "3 runs carry one of the tags a or b in ada/gentrify"
+    assert follow("", 2) == "ada/gentrify has 2 runs"
+    assert follow("", 200) == "ada/gentrify has at least 200 runs"
+    assert follow("portfolio", None) == ""  # not listed yet
+    assert matched_text(make_link(matched_runs=4)) == ""
 
 
 def test_states_in_words() -> None:

@@ -118,7 +118,7 @@ FAILURES = [
     ("run_null", {"Run"}, "W&B says this run does not exist", False),
     ("rate_limited", {"Run"}, "W&B is limiting how often", True),
     ("server_error", {"Run"}, "W&B had an internal error", True),
-    ("slow", {"Run"}, "W&B did not answer in time", True),
+    ("slow", {"Run"}, "did not answer in time", True),
     ("malformed", {"Run"}, "could not read", True),
     ("server_error", {"HistoryPage"}, "W&B had an internal error", True),
 ]

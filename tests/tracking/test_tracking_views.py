@@ -258,3 +258,53 @@ def test_settings_page_saves_shows_last4_and_deletes(pages, session, fake_wandb:
     response = post(client, f"/settings/wandb/{credential.id}/delete", {})
     assert response.status_code == 303
     assert session.exec(select(func.count()).select_from(TrackingCredential)).one() == 0
+
+
+def test_follow_says_how_many_runs_match_and_the_tag_is_edited_in_place(
+    pages, wandb_app, session, fake_wandb: FakeWandb
+) -> None:
+    """ "0 runs carry the tag …" at once and after a sync; a new tag needs no unlink."""
+    client, _, manage = pages
+    add_run(fake_wandb, "r1", tags=["best"], display_name="first run")
+    response = post(
+        client, f"{manage}/follow", {"project-ref": "learner/mnist", "project-tags": "portfolio"},
+        prefix="project", page=manage,
+    )  # fmt: skip
+    assert response.status_code == 303
+    page = client.get(manage).get_data(as_text=True)
+    assert "0 runs carry the tag portfolio in learner/mnist right now" in page  # the flash
+    assert jobs.sync_due_runs(wandb_app) == {"synced": 1}
+    page = client.get(manage).get_data(as_text=True)
+    assert "0 runs carry the tag portfolio in learner/mnist (last sync)." in page
+    parent = session.exec(select(RunLink)).one()
+    prefix = f"edit{parent.id}"
+    assert f'name="{prefix}-tags"' in page and 'value="portfolio"' in page
+
+    too_many = ", ".join(f"t{i}" for i in range(11))
+    response = post(
+        client, f"{manage}/{parent.id}/edit", {f"{prefix}-tags": too_many}, prefix=prefix,
+        page=manage,
+    )  # fmt: skip
+    assert response.status_code == 422 and "at most 10 tags" in response.get_data(as_text=True)
+    session.refresh(parent)
+    assert parent.tag_filter == "portfolio" and parent.sync_state == SyncState.synced
+
+    response = post(
+        client, f"{manage}/{parent.id}/edit", {f"{prefix}-label": "x"}, prefix=prefix,
+        page=manage,
+    )  # fmt: skip
+    session.refresh(parent)
+    assert response.status_code == 303 and parent.tag_filter == "portfolio"  # field absent
+
+    response = post(
+        client, f"{manage}/{parent.id}/edit", {f"{prefix}-tags": " best , <b>x</b>"},
+        prefix=prefix, page=manage,
+    )  # fmt: skip
+    assert response.status_code == 303
+    session.refresh(parent)
+    assert parent.tag_filter == "best,<b>x</b>" and parent.sync_state == SyncState.queued
+    assert parent.matched_runs is None
+    assert jobs.sync_due_runs(wandb_app) == {"synced": 2}  # the listing, then the found run
+    page = client.get(manage).get_data(as_text=True)
+    assert "1 run carries one of the tags best or &lt;b&gt;x&lt;/b&gt; in learner/mnist" in page
+    assert "<b>x</b>" not in page and "first run" in page

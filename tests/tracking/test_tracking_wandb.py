@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from portfolio.tracking.downsample import SeriesAccumulator
 from portfolio.tracking.fakeserver import FakeRun, FakeWandb, basic_auth
 from portfolio.tracking.provider import (
     MissingApiKey,
@@ -102,21 +103,22 @@ def test_what_arrived_at_the_server(fake_wandb: FakeWandb, provider: WandbProvid
 def test_history_streams_with_nan_both_ways(
     fake_wandb: FakeWandb, provider: WandbProvider, nan_strings: bool
 ) -> None:
-    """History rows come as floats whether W&B sends bare NaN or the string "NaN"."""
+    """History values become floats whether W&B sends bare NaN or the string "NaN"."""
     fake_wandb.nan_strings = nan_strings
     add_run(fake_wandb)
     rows = list(provider.iter_history("learner/mnist/abc123"))
-    expected = [
-        (0, {"loss": 1.0, "acc": 0.1}),
-        (1, {"loss": math.nan, "acc": 0.2}),
-        (2, {"loss": 0.5, "acc": math.inf}),
-        (3, {"loss": 0.25, "val/loss": 0.3}),
-    ]
-    assert same(rows, expected)
-    assert same(
-        list(provider.iter_history("learner/mnist/abc123", ["loss"])),
-        [(s, {"loss": v["loss"]}) for s, v in expected],
-    )
+    assert [step for step, _ in rows] == [0, 1, 2, 3]
+    accumulated = SeriesAccumulator().extend(rows).arrays()
+    got = {key: (x.tolist(), y.tolist()) for key, (x, y) in accumulated.items()}
+    expected = {
+        "loss": ([0, 1, 2, 3], [1.0, math.nan, 0.5, 0.25]),
+        "acc": ([0, 1, 2], [0.1, 0.2, math.inf]),
+        "val/loss": ([3], [0.3]),
+    }  # no _runtime, no media: internals and non-numbers are not metrics
+    assert same(got, expected)
+    only_loss = list(provider.iter_history("learner/mnist/abc123", ["loss"]))
+    assert [row for _, row in only_loss][0] == {"loss": 1.0}
+    assert all(set(row) == {"loss"} for _, row in only_loss)
     assert "HistoryPage" in fake_wandb.operations()
     page = next(r for r in fake_wandb.received if r.operation == "HistoryPage")
     assert page.variables["minStep"] == 0 and page.variables["maxStep"] == 4
