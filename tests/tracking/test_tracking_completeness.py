@@ -233,3 +233,16 @@ def test_a_sync_that_turns_a_finished_run_running_is_held(
 
 def whole_path(run: FakeRun) -> str:
     return f"{run.entity}/{run.project}/{run.run_id}"
+
+
+def test_the_operators_import_command_follows_the_rule(runner, session, project, runs: Runs):
+    """`flask import-wandb-offline` imports the whole run, then refuses the half, saying why."""
+    target = ["--project", f"lena/{project.slug}"]
+    whole = runner.invoke(args=["import-wandb-offline", str(runs.whole), *target])
+    assert whole.exit_code == 0, whole.output
+    half = runner.invoke(args=["import-wandb-offline", str(runs.half), *target])
+    assert half.exit_code == 1
+    assert f"ends after {runs.half_steps} steps" in half.output  # the warning
+    assert f"This upload is incomplete: {runs.half_steps} of 300 steps." in half.output
+    link = session.exec(select(RunLink)).one()
+    assert current(session, link).state == "finished" and link.held_snapshot_id is not None

@@ -57,6 +57,8 @@ def _push(args: argparse.Namespace) -> int:
             print(f"seasons: {run_dir}: {exc}", file=sys.stderr)
             continue
         print(f"queued as import {job.get('id')}: {job.get('status_url')}")
+        if job.get("incomplete"):
+            print(f"seasons: warning: {job['incomplete']}", file=sys.stderr)
         if args.wait:
             failed += _wait(api, job, args.wait)
     return 1 if failed else 0
