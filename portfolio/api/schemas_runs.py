@@ -35,6 +35,10 @@ class RunLinkOut(Output):
     sync_state: str = Field(description="queued, syncing, synced or error.")
     sync_status: str = Field(description='In words, e.g. "synced 2 minutes ago".')
     last_error: str
+    held_reason: str = Field(
+        description="Why a newer result was not applied (it was less complete than the "
+        "current one); empty when none waits. A member chooses on the runs page."
+    )
     failures: int = Field(description="Failed syncs in a row.")
     last_synced_at: UTCTime | None
     next_sync_at: UTCTime
@@ -75,13 +79,24 @@ class OfflineUploadQuery(BaseModel):
 class OfflineImportOut(Output):
     id: int
     project_id: int
-    state: Literal["queued", "importing", "done", "failed"]
+    state: Literal["queued", "importing", "done", "failed", "held"] = Field(
+        description='"held": the run was read but is less complete than the snapshot it '
+        "would replace, so the current results stay (see warning)."
+    )
     filename: str
     size: int
     label: str
     ref: str = Field(description="The imported run (entity/project/run_id), once done.")
     link_id: int | None = Field(description="The run link it became, once done.")
     error: str = Field(description="Why the import failed, for the learner.")
+    warning: str = Field(
+        description="What the uploader should know about a run that was read: why it was "
+        "held, or that its file ends early (no exit record)."
+    )
     created_at: UTCTime
     finished_at: UTCTime | None
     status_url: str = Field(description="Poll this address for the import's state.")
+
+
+class OfflineImportPage(Output):
+    items: list[OfflineImportOut] = Field(description="The latest uploads, newest first.")

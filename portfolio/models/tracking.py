@@ -73,6 +73,10 @@ class RunLink(SQLModel, table=True):
     current_snapshot_id: int | None = Field(default=None)
     # A project link: how many runs matched its tags on the last listing (None: not yet).
     matched_runs: int | None = Field(default=None)
+    # A newer result that was less complete than the current snapshot (tracking/completeness.py):
+    # kept aside, unseen by pages, until a member replaces the current one with it or drops it.
+    held_snapshot_id: int | None = Field(default=None)
+    held_reason: str = Field(default="", max_length=500)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
 
 
@@ -115,6 +119,7 @@ class ImportState(StrEnum):
     importing = "importing"
     done = "done"
     failed = "failed"
+    held = "held"  # read, but less complete than the run's current snapshot: not applied
 
 
 class OfflineImport(SQLModel, table=True):
@@ -136,6 +141,8 @@ class OfflineImport(SQLModel, table=True):
         default=ImportState.queued, sa_column=Column(String(16), nullable=False)
     )
     error: str = Field(default="", max_length=1000)
+    # What the uploader should know about a run that was read (e.g. the file ends early).
+    warning: str = Field(default="", max_length=1000)
     # The run it became ("entity/project/run_id") and its link, once done.
     ref: str = Field(default="", max_length=300)
     link_id: int | None = Field(default=None, foreign_key="run_links.id", ondelete="SET NULL")

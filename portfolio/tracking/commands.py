@@ -34,11 +34,19 @@ def import_offline_command(path: Path, project_ref: str, label: str, hidden: boo
         except DomainError:
             raise click.ClickException(f"There is no project {project_ref!r}.") from None
         try:
-            link = import_offline(session, project, None, path, label, hidden, now=utcnow())
+            stored = import_offline(session, project, None, path, label, hidden, now=utcnow())
         except DomainError as err:
             raise click.ClickException(err.message) from None
         session.commit()
-        click.echo(f"Imported {link.ref} into {handle}/{project.slug}.")
+    verdict, ref = stored.verdict, stored.link.ref
+    if verdict.warning:
+        click.echo(f"Warning: {verdict.warning}", err=True)
+    if not verdict.applied:
+        raise click.ClickException(
+            f"Not applied to {ref}: {verdict.reason} The current results stay; a member can "
+            "replace them anyway on the project's runs page."
+        )
+    click.echo(f"Imported {ref} into {handle}/{project.slug}.")
 
 
 @click.command("dev-wandb")

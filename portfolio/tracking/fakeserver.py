@@ -19,6 +19,13 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 from portfolio.tracking.fakeserver_ops import answer
+from portfolio.tracking.fakeserver_upload import (
+    FILE_STREAM_RE,
+    UPLOAD_PREFIX,
+    WRITE_OPERATIONS,
+    file_stream,
+    write_answer,
+)
 
 FAILURE_MODES = ("unauthorized", "rate_limited", "server_error", "slow", "malformed", "run_null")
 _OPERATION_RE = re.compile(r"\b(?:query|mutation)\s+([A-Za-z_]\w*)")
@@ -103,6 +110,7 @@ class FakeWandb:
         self.nan_strings = nan_strings  # history lines carry "NaN" strings instead of bare NaN
         self.runs: dict[tuple[str, str, str], FakeRun] = {}
         self.received: list[Received] = []
+        self.uploaded: dict[str, int] = {}  # files PUT by an online run: path -> bytes
         self._failures: list[_Failure] = []
         self._lock = threading.Lock()
         self._stopping = threading.Event()
@@ -144,6 +152,11 @@ class FakeWandb:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+    @property
+    def lock(self) -> threading.Lock:
+        """The lock that guards ``runs`` (the upload side writes them from handler threads)."""
+        return self._lock
 
     def add_run(self, run: FakeRun) -> FakeRun:
         """Add or replace a run."""
@@ -200,18 +213,29 @@ class FakeWandb:
                 return failure
         return None
 
-    def handle(self, path: str, headers: dict[str, str], raw: bytes) -> tuple[int, dict, bytes]:
+    def handle(
+        self, path: str, headers: dict[str, str], raw: bytes, method: str = "POST"
+    ) -> tuple[int, dict, bytes]:
         """Answer one HTTP request: (status, headers, body)."""
         try:
             body = json.loads(raw or b"{}")
         except ValueError:
             body = {}
-        operation = operation_name(body) if isinstance(body, dict) else ""
-        variables = body.get("variables") if isinstance(body, dict) else None
+        stream = FILE_STREAM_RE.match(path.split("?", 1)[0]) is not None
+        if stream:
+            operation = "file_stream"
+        else:
+            operation = operation_name(body) if isinstance(body, dict) else ""
+        graphql = not stream and isinstance(body, dict)
+        variables = body.get("variables") if graphql else None
         auth = headers.get("authorization")
         with self._lock:
             self.received.append(Received(operation, dict(variables or {}), auth, path))
-        if not path.rstrip("/").endswith("/graphql"):
+        if method == "PUT" and path.startswith(UPLOAD_PREFIX):
+            with self._lock:  # a run's file (config.yaml, requirements.txt, ...)
+                self.uploaded[path[len(UPLOAD_PREFIX) :]] = len(raw)
+            return 200, {}, b""
+        if not stream and not path.rstrip("/").endswith("/graphql"):
             return 404, {}, b"not found"
         if self.latency:
             self._stopping.wait(self.latency)
@@ -222,9 +246,15 @@ class FakeWandb:
             return _failure_response(failure.mode)
         if self.api_key is not None and auth != basic_auth(self.api_key):
             return _failure_response("unauthorized")
-        run_null = bool(failure and failure.mode == "run_null")
-        query = str(body.get("query") or "") if isinstance(body, dict) else ""
-        data = answer(self, operation, dict(variables or {}), query=query, run_null=run_null)
+        if stream:
+            status, reply = file_stream(self, path, raw)
+            return status, {"Content-Type": "application/json"}, json.dumps(reply).encode()
+        if operation in WRITE_OPERATIONS:
+            data: dict[str, Any] | None = write_answer(self, operation, dict(variables or {}))
+        else:
+            run_null = bool(failure and failure.mode == "run_null")
+            query = str(body.get("query") or "") if isinstance(body, dict) else ""
+            data = answer(self, operation, dict(variables or {}), query=query, run_null=run_null)
         if data is None:
             payload: dict[str, Any] = {"errors": [{"message": f"unknown operation {operation}"}]}
         else:
@@ -249,10 +279,16 @@ def _make_handler(fake: FakeWandb) -> type[BaseHTTPRequestHandler]:
         protocol_version = "HTTP/1.1"
 
         def do_POST(self) -> None:
+            self._answer("POST")
+
+        def do_PUT(self) -> None:
+            self._answer("PUT")
+
+        def _answer(self, method: str) -> None:
             length = int(self.headers.get("Content-Length") or 0)
             raw = self.rfile.read(length) if length else b""
             headers = {k.lower(): v for k, v in self.headers.items()}
-            status, extra, out = fake.handle(self.path, headers, raw)
+            status, extra, out = fake.handle(self.path, headers, raw, method)
             # the client may have given up waiting (a "slow" failure did its job)
             with contextlib.suppress(BrokenPipeError, ConnectionResetError):
                 self.send_response(status)

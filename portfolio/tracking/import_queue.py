@@ -14,7 +14,9 @@ of ``sync.py``, committing between them:
    database transaction is open);
 4. ``apply`` re-checks that the claim is still ours, stores the snapshot (the same
    ``imports.store_offline`` as the CLI) or the learner-readable error, and marks the
-   row done or failed. The job deletes the stored bytes once the outcome is committed.
+   row done, failed, or "held" when the run was read but is less complete than the
+   snapshot it would replace (completeness.py; ``warning`` says why). The job deletes
+   the stored bytes once the outcome is committed.
 
 An import whose worker died ``MAX_ATTEMPTS`` times fails rather than looping. When the
 store cannot be reached the import is queued again (``RETRY_AFTER``), not failed.
@@ -220,11 +222,14 @@ def apply(session: Session, plan: ImportPlan, result: ImportResult, *, now: date
         return "retry"
     project = session.get(Project, job.project_id)
     if result.run is not None and project is not None:
-        link = imports.store_offline(
+        stored = imports.store_offline(
             session, project, result.run, result.series, created_by_id=job.user_id,
             label=job.label, hidden=job.hidden, now=now,
         )  # fmt: skip
-        job.state, job.ref, job.link_id, job.error = ImportState.done, link.ref, link.id, ""
+        verdict = stored.verdict
+        job.ref, job.link_id, job.error = stored.link.ref, stored.link.id, ""
+        job.state = ImportState.done if verdict.applied else ImportState.held
+        job.warning = (verdict.reason or verdict.warning)[:1000]
     else:
         job.state = ImportState.failed
         job.error = (result.error or CRASH_MESSAGE)[:1000]

@@ -4,7 +4,8 @@ The run file is read with wandb's own ``wandb leet inspect`` (see offline.py) an
 onto the same snapshot shape as a synced run, under the provider "wandb-offline" with the
 reference ``entity/project/run_id`` from the file. Nothing of the upload is kept: the
 snapshot holds the data, and the unpacked file is deleted when the import ends. Importing
-the same run again replaces its snapshot (the learner trained further). Such links are
+the same run again replaces its snapshot (the learner trained further) unless the new file
+is less complete (completeness.py): then it is held for a member to choose. Such links are
 never synced on a schedule.
 """
 
@@ -15,6 +16,7 @@ import os
 import zipfile
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import BinaryIO
@@ -25,7 +27,7 @@ from portfolio.auth.rules import ValidationError, check_length
 from portfolio.errors import Forbidden
 from portfolio.models import LinkKind, Project, RunLink, SyncState, User
 from portfolio.projects import access
-from portfolio.tracking import snapshots
+from portfolio.tracking import completeness, snapshots
 from portfolio.tracking.downsample import Series, downsample_rows
 from portfolio.tracking.offline import OfflineImportError, find_run_file
 from portfolio.tracking.offline_zip import ZipLimits, open_uploaded_run
@@ -35,6 +37,14 @@ from portfolio.tracking.settings import OFFLINE_PROVIDER
 logger = logging.getLogger(__name__)
 
 Source = BinaryIO | str | os.PathLike[str]
+
+
+@dataclass(frozen=True)
+class Stored:
+    """An imported run's link, and whether its result replaced the snapshot (``verdict``)."""
+
+    link: RunLink
+    verdict: completeness.Verdict
 
 
 @contextmanager
@@ -63,7 +73,7 @@ def import_offline(
     now: datetime,
     limits: ZipLimits | None = None,
     timeout: float = 300.0,
-) -> RunLink:
+) -> Stored:
     """Read an offline run and store it as a snapshot of the project (caller commits).
 
     ``actor`` None is an operator's command-line import. Errors are ``ValidationError``
@@ -108,8 +118,12 @@ def store_offline(
     label: str,
     hidden: bool,
     now: datetime,
-) -> RunLink:
-    """Store a read offline run as the snapshot of its link (made if new); caller commits."""
+) -> Stored:
+    """Store a read offline run as its link's snapshot (link made if new), or hold it if worse.
+
+    The caller commits. ``Stored.verdict`` says whether the result replaced the snapshot and
+    what the uploader should be told (see completeness.py).
+    """
     link = session.exec(
         select(RunLink).where(
             RunLink.project_id == project.id,
@@ -136,9 +150,10 @@ def store_offline(
     link.next_sync_at = now
     session.add(link)
     session.flush()
-    snapshots.replace_snapshot(session, link, run, series, now)
-    snapshots.bump(project, now)
-    session.add(project)
+    verdict = completeness.store(session, link, run, series, now)
+    if verdict.applied:
+        snapshots.bump(project, now)
+        session.add(project)
     session.flush()
     logger.info("project %s imported offline run %s", project.id, run.path)
-    return link
+    return Stored(link, verdict)

@@ -205,6 +205,8 @@ def run_data_from_summary(info: dict[str, Any], keys: Sequence[str], rows: int) 
         config=values.flatten_config(info.get("config")),
         history_keys=values.metric_keys(keys),
         history_rows=rows,
+        # a file cut short (an interrupted copy, a crash, a run still writing) has no exit record
+        ended=info.get("exit_code") is not None,
     )
 
 

@@ -42,6 +42,7 @@ class RunData:
     config: Mapping[str, ConfigValue] = field(default_factory=dict)
     history_keys: tuple[str, ...] = ()  # numeric metrics available to iter_history
     history_rows: int | None = None  # rows the provider says it holds, when known
+    ended: bool | None = None  # the reader saw the run's exit record (None: cannot tell)
 
     @property
     def display_name(self) -> str:

@@ -69,10 +69,10 @@ def new_snapshot(link_id: int, run: RunData, now: datetime) -> RunSnapshot:
     )
 
 
-def replace_snapshot(
+def add_snapshot(
     session: Session, link: RunLink, run: RunData, series: Mapping[str, Series], now: datetime
 ) -> RunSnapshot:
-    """Store a whole new snapshot for ``link``, then drop its older ones (caller commits)."""
+    """Insert a snapshot of ``link`` with its metric series, not yet pointed at (caller commits)."""
     snapshot = new_snapshot(link.id, run, now)
     session.add(snapshot)
     session.flush()
@@ -87,6 +87,14 @@ def replace_snapshot(
         if len(key) <= MAX_KEY  # longer names were already cut by values.metric_keys
     )
     session.flush()
+    return snapshot
+
+
+def replace_snapshot(
+    session: Session, link: RunLink, run: RunData, series: Mapping[str, Series], now: datetime
+) -> RunSnapshot:
+    """Store a whole new snapshot for ``link``, then drop its older ones (caller commits)."""
+    snapshot = add_snapshot(session, link, run, series, now)
     link.current_snapshot_id = snapshot.id
     session.add(link)
     session.flush()
@@ -101,10 +109,15 @@ def delete_snapshots(session: Session, link_ids: Collection[int], keep: int | No
     old = select(RunSnapshot.id).where(col(RunSnapshot.run_link_id).in_(link_ids))
     if keep is not None:
         old = old.where(RunSnapshot.id != keep)
-    old_ids = list(session.exec(old))
-    if old_ids:
-        session.execute(delete(MetricSeries).where(col(MetricSeries.snapshot_id).in_(old_ids)))
-        session.execute(delete(RunSnapshot).where(col(RunSnapshot.id).in_(old_ids)))
+    delete_snapshot_ids(session, list(session.exec(old)))
+
+
+def delete_snapshot_ids(session: Session, snapshot_ids: Collection[int]) -> None:
+    """Delete these snapshots and their series."""
+    ids = list(snapshot_ids)
+    if ids:
+        session.execute(delete(MetricSeries).where(col(MetricSeries.snapshot_id).in_(ids)))
+        session.execute(delete(RunSnapshot).where(col(RunSnapshot.id).in_(ids)))
 
 
 def delete_links(session: Session, link_ids: Iterable[int]) -> None:

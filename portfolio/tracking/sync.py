@@ -29,7 +29,7 @@ from sqlalchemy import case, update
 from sqlmodel import Session, col, select
 
 from portfolio.models import LinkKind, Project, RunLink, SyncState
-from portfolio.tracking import credentials, snapshots
+from portfolio.tracking import completeness, credentials, snapshots
 from portfolio.tracking.downsample import DEFAULT_POINTS, Series, downsample_rows
 from portfolio.tracking.provider import MissingApiKey, RunData, TrackingError, Unavailable
 from portfolio.tracking.settings import ONLINE_PROVIDERS, TrackingSettings
@@ -150,8 +150,10 @@ def apply(session: Session, plan: SyncPlan, fetched: Fetched, *, now: datetime) 
         interval = PROJECT_EVERY
     else:
         assert fetched.run is not None
-        snapshots.replace_snapshot(session, link, fetched.run, fetched.series, now)
-        interval = RUNNING_EVERY if fetched.run.is_running else FINISHED_EVERY
+        verdict = completeness.store(session, link, fetched.run, fetched.series, now)
+        # a held (less complete) result is looked at again soon: a running run may finish
+        running = fetched.run.is_running or not verdict.applied
+        interval = RUNNING_EVERY if running else FINISHED_EVERY
     link.sync_state = SyncState.synced
     link.last_error = ""
     link.failures = 0

@@ -31,7 +31,7 @@ from portfolio.forms import ActionForm, apply_error, safe_next
 from portfolio.models import Project, RunLink, utcnow
 from portfolio.projects.loading import load_project
 from portfolio.templating import viewer_timezone
-from portfolio.tracking import credentials, import_queue, link, status
+from portfolio.tracking import completeness, credentials, import_queue, link, status
 from portfolio.tracking.forms import (
     CredentialForm,
     LinkEditForm,
@@ -247,6 +247,38 @@ def sync_now(handle: str, slug: str, link_id: int):
     session.commit()
     flash("Queued: the sync starts within a minute." if queued else "It is syncing now.", "info")
     return _back(handle, project.slug)
+
+
+def _choose(handle: str, slug: str, link_id: int, replace: bool):
+    """Apply a member's choice about a held (less complete) result: replace, or keep."""
+    session, project, item = _action(handle, slug, link_id)
+    try:
+        if replace:
+            completeness.replace_anyway(session, project, item, now=utcnow())
+        else:
+            completeness.keep_current(session, item)
+    except DomainError as err:
+        session.rollback()
+        flash(err.message, "error")
+        return _page(session, project, status_code=422)
+    session.commit()
+    if replace:
+        flash(f"Replaced the results of {item.ref} with the newer, less complete ones.", "success")
+    else:
+        flash(f"Kept the current results of {item.ref}; the newer ones were dropped.", "success")
+    return _back(handle, project.slug)
+
+
+@bp.post(f"/u/<handle>/<slug>/runs/<{ID}:link_id>/replace")
+@login_required
+def replace_anyway(handle: str, slug: str, link_id: int):
+    return _choose(handle, slug, link_id, replace=True)
+
+
+@bp.post(f"/u/<handle>/<slug>/runs/<{ID}:link_id>/keep")
+@login_required
+def keep_current(handle: str, slug: str, link_id: int):
+    return _choose(handle, slug, link_id, replace=False)
 
 
 @bp.post(f"/u/<handle>/<slug>/runs/<{ID}:link_id>/unlink")

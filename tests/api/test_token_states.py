@@ -79,6 +79,7 @@ CASES = [
         data=_run_zip(),
     ),
     Case("get_offline_run", "GET", P + "/offline-runs/{offline_import}", "read", owned=True),
+    Case("list_offline_runs", "GET", P + "/offline-runs", "read", owned=True),
     Case("list_updates", "GET", P + "/updates", "read", owned=True),
     Case(
         "create_update", "POST", P + "/updates", "write", owned=True, success=201,

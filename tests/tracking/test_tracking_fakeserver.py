@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import json
 import math
+import os
+import subprocess
+import sys
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -13,7 +16,7 @@ import pytest
 from portfolio.tracking import values
 from portfolio.tracking.fakeserver import FakeRun, FakeWandb, basic_auth, operation_name
 
-from .conftest import TEST_KEY
+from .conftest import TEST_KEY, make_provider
 
 
 @pytest.fixture
@@ -113,3 +116,66 @@ def test_latency_delays_every_graphql_answer() -> None:
             assert response.status == 200
         assert time.monotonic() - started >= 0.3
         assert fake.operations() == ["Viewer"]
+
+
+ONLINE_SCRIPT = """
+import math, wandb
+
+run = wandb.init(
+    entity="learner", project="online", id="live01", name="<b>live</b>",
+    config={"lr": 0.01, "optimizer": {"name": "adam"}}, tags=["portfolio"],
+    settings=wandb.Settings(console="off", x_disable_stats=True, x_disable_meta=True),
+)
+for step in range(20):
+    run.log({"loss": math.nan if step == 3 else 1.0 / (step + 1), "acc": step / 20})
+run.summary["best_acc"] = 0.95
+run.finish()
+"""
+
+
+def test_an_online_run_logged_by_real_wandb_reads_back_through_the_public_api(
+    fake_wandb: FakeWandb, wandb_home: Path, tmp_path: Path
+) -> None:
+    """wandb.init() online writes to the fake (UpsertBucket, file_stream); the provider reads it.
+
+    A failed script would exit non-zero: the fake must accept every write the client sends.
+    """
+    script = tmp_path / "train.py"
+    script.write_text(ONLINE_SCRIPT)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("WANDB_")}
+    env.update(
+        WANDB_BASE_URL=fake_wandb.url, WANDB_API_KEY=TEST_KEY, WANDB_SILENT="true",
+        WANDB_ERROR_REPORTING="false", WANDB_DIR=str(tmp_path),
+        WANDB_CACHE_DIR=str(tmp_path / "c"), WANDB_CONFIG_DIR=str(tmp_path / "cf"),
+    )  # fmt: skip
+    done = subprocess.run(
+        [sys.executable, str(script)], cwd=tmp_path, env=env, capture_output=True, text=True,
+        timeout=180, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-3000:]
+    writes = [r for r in fake_wandb.received if r.operation in ("UpsertBucket", "file_stream")]
+    assert writes and all(r.authorization == basic_auth(TEST_KEY) for r in writes)
+    assert "config.yaml" in {name.split("/", 1)[1] for name in fake_wandb.uploaded}
+
+    provider = make_provider(fake_wandb, wandb_home)
+    run = provider.fetch_run("learner/online/live01")
+    assert run.state == "finished" and run.name == "<b>live</b>" and run.tags == ("portfolio",)
+    assert run.config["lr"] == 0.01 and run.config["optimizer.name"] == "adam"
+    assert run.summary["best_acc"] == 0.95 and run.summary["acc"] == pytest.approx(0.95)
+    rows = list(provider.iter_history("learner/online/live01"))
+    assert [step for step, _ in rows] == list(range(20))
+    assert math.isnan(rows[3][1]["loss"]) and rows[4][1]["loss"] == pytest.approx(0.2)
+
+
+def test_file_stream_for_an_unknown_run_or_without_the_key_is_refused(
+    fake_wandb: FakeWandb,
+) -> None:
+    """The write side checks the key and the run like the read side."""
+    body = json.dumps({"files": {}, "complete": True, "exitcode": 0}).encode()
+    url = f"{fake_wandb.url}/files/learner/online/nope/file_stream"
+    for headers, code in (({}, 401), ({"Authorization": basic_auth(TEST_KEY)}, 404)):
+        request = urllib.request.Request(url, data=body, headers=headers, method="POST")
+        with pytest.raises(urllib.error.HTTPError) as caught:
+            urllib.request.urlopen(request, timeout=10)
+        caught.value.close()  # the error holds the open response
+        assert caught.value.code == code

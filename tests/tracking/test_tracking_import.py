@@ -60,7 +60,7 @@ def test_import_equals_what_was_logged(
         "file": offline_run.run_file,
         "zip": zip_of_run(offline_run),
     }[form]
-    created = imports.import_offline(session, project, learner, source, "Offline", now=NOW)
+    created = imports.import_offline(session, project, learner, source, "Offline", now=NOW).link
     session.commit()
     assert created.provider == "wandb-offline" and created.label == "Offline"
     assert created.ref == f"learner/seasons-offline/{offline_run.run_id}"
@@ -73,10 +73,12 @@ def test_importing_again_replaces_the_snapshot(
     ctx, session, project, learner, offline_run: OfflineRun
 ) -> None:
     """The same run uploaded twice is one link with one (new) snapshot."""
-    first = imports.import_offline(session, project, learner, offline_run.run_dir, now=NOW)
+    first = imports.import_offline(session, project, learner, offline_run.run_dir, now=NOW).link
     session.commit()
     old = first.current_snapshot_id
     again = imports.import_offline(session, project, learner, zip_of_run(offline_run), now=NOW)
+    assert again.verdict.applied and not again.verdict.warning
+    again = again.link
     session.commit()
     assert again.id == first.id and again.current_snapshot_id != old
     assert session.exec(select(func.count()).select_from(RunSnapshot)).one() == 1

@@ -77,9 +77,10 @@ def test_served_offline_run_equals_offline_import(
     online = provider.fetch_run(ref)
     check_against_logged(online, offline_run)
     offline = OfflineProvider().fetch_run(str(offline_run.run_file))
+    assert offline.ended is True and online.ended is None  # only the file shows its exit record
     assert same(
         dataclasses.replace(online, provider="-", url=None),
-        dataclasses.replace(offline, provider="-"),
+        dataclasses.replace(offline, provider="-", ended=None),
     )
     assert same(list(provider.iter_history(ref)), expected_rows(offline_run.logged))
 
@@ -117,6 +118,7 @@ def test_truncated_run_is_read_as_far_as_it_goes(offline_run: OfflineRun, tmp_pa
     provider = OfflineProvider()
     run = provider.fetch_run(str(cut))
     assert run.run_id == offline_run.run_id and run.config["lr"] == 0.001
+    assert run.ended is False  # no exit record: the reader saw the file end early
     rows = list(provider.iter_history(str(cut)))
     assert 0 < len(rows) < len(offline_run.logged["history"])
     assert same(rows, expected_rows(offline_run.logged)[: len(rows)])

@@ -103,7 +103,9 @@ def test_a_new_sync_replaces_the_old_snapshot(
     sync.sync_link(session, linked, now=NOW, settings=settings)
     session.commit()
     first = linked.current_snapshot_id
-    add_run(fake_wandb, summary={"acc": 0.99}, history=[{"_step": 0, "acc": 0.99}])
+    # trained further: more steps (fewer would be held, see test_tracking_completeness.py)
+    history = [{"_step": i, "acc": 0.99} for i in range(8)]
+    add_run(fake_wandb, summary={"acc": 0.99}, history=history)
     sync.sync_link(session, linked, now=NOW + timedelta(days=1), settings=settings)
     session.commit()
     session.refresh(linked)

@@ -10,8 +10,12 @@ the upload by hand (e.g. for runs written earlier).
 from __future__ import annotations
 
 import atexit
+import json
 import os
 import re
+import shutil
+import subprocess
+import sys
 import tempfile
 import time
 import zipfile
@@ -24,6 +28,7 @@ from ._api import Api, SeasonsError, settings, warn
 RUN_FILE = re.compile(r"run-[A-Za-z0-9_-]+\.wandb")
 SETTLE_SECONDS = 1.0  # the writer may still be flushing right after finish()
 SETTLE_LIMIT = 30.0
+EXIT_WAIT = 10.0  # how long to wait for wandb to write the exit record after finish()
 
 
 def link_run(
@@ -77,11 +82,15 @@ def upload_run(
     """Zip an offline run folder and upload it; return the queued import (None on failure).
 
     The answer holds the import's ``id``, ``state`` and ``status_url``; the
-    server imports the run in the background.
+    server imports the run in the background. A run file without an exit record
+    (training interrupted) is still uploaded, with a ``SeasonsWarning``.
     """
     try:
         api = Api(*settings(url, token), timeout)
-        return push(api, api.find_project(project), run_dir, label=label)
+        job = push(api, api.find_project(project), run_dir, label=label)
+        if job.get("incomplete"):
+            warn(f"Seasons: {job['incomplete']}.")
+        return job
     except SeasonsError as exc:
         warn(f"Seasons: the run was not uploaded: {str(exc).rstrip('.')}.")
     except Exception as exc:  # never let an upload stop a training script
@@ -95,12 +104,52 @@ def push(
 ) -> dict[str, Any]:  # fmt: skip
     """Upload one offline run folder to a found project (SeasonsError on failure)."""
     run_file = offline_run_file(Path(run_dir))
+    ended = _wait_for_exit_record(run_file)
     with tempfile.TemporaryFile() as fh:
         zip_run(run_file, fh)
         fh.seek(0)
         query = {"filename": f"{run_file.parent.name}.zip", **({"label": label} if label else {})}
         path = f"/projects/{project['id']}/offline-runs?" + urlencode(query)
-        return api.request("POST", path, fh, content_type="application/zip") or {}
+        job = api.request("POST", path, fh, content_type="application/zip") or {}
+    if ended is False:
+        job["incomplete"] = (
+            f"{run_file.parent.name} has no exit record (training was interrupted, or wandb "
+            "is still writing it); the site imports what it holds but keeps a run's more "
+            "complete results"
+        )
+    return job
+
+
+def exit_recorded(run_file: Path) -> bool | None:
+    """Whether wandb's own reader finds the run's exit record; None when it cannot tell.
+
+    Uses the ``wandb`` command of the training environment (``wandb leet inspect``),
+    so the client itself still needs nothing but the standard library.
+    """
+    beside = Path(sys.executable).with_name("wandb")
+    command = str(beside) if beside.is_file() else shutil.which("wandb")
+    if not command:
+        return None
+    env = {**os.environ, "WANDB_SILENT": "true", "WANDB_ERROR_REPORTING": "false"}
+    argv = [command, "leet", "inspect", "--summary", "--json", str(run_file.resolve())]
+    try:
+        done = subprocess.run(
+            argv, capture_output=True, timeout=60, env=env, stdin=subprocess.DEVNULL, check=False
+        )
+        info = json.loads(done.stdout)
+    except (OSError, subprocess.SubprocessError, ValueError):
+        return None  # an older wandb without leet, or no wandb at all
+    return info.get("exit_code") is not None if isinstance(info, dict) else None
+
+
+def _wait_for_exit_record(run_file: Path) -> bool | None:
+    """Give wandb a few seconds to write the exit record (it may still flush after finish)."""
+    deadline = time.monotonic() + EXIT_WAIT
+    ended = exit_recorded(run_file)
+    while ended is False and time.monotonic() < deadline:
+        time.sleep(SETTLE_SECONDS)
+        ended = exit_recorded(run_file)
+    return ended
 
 
 def offline_run_file(run_dir: Path) -> Path:
@@ -166,6 +215,8 @@ def _upload_when_finished(run: Any, project: dict[str, Any], label: str | None, 
         try:
             job = push(upload_api, project, _run_dir(run), label=label)
             print(f"Seasons: uploaded the offline run; importing it now: {job.get('status_url')}")
+            if job.get("incomplete"):
+                warn(f"Seasons: {job['incomplete']}.")
         except SeasonsError as exc:
             warn(f"Seasons: the run was not uploaded: {str(exc).rstrip('.')}.")
         except Exception as exc:  # never let an upload stop a training script

@@ -22,6 +22,7 @@ from ..present import absolute
 from ..routing import operation
 
 BASE = "/projects/<int:project_id>/offline-runs"
+LIST_LIMIT = 50
 
 
 def _out(job: OfflineImport) -> schemas_runs.OfflineImportOut:
@@ -36,6 +37,7 @@ def _out(job: OfflineImport) -> schemas_runs.OfflineImportOut:
         ref=job.ref,
         link_id=job.link_id,
         error=job.error,
+        warning=job.warning,
         created_at=job.created_at,
         finished_at=job.finished_at,
         status_url=absolute(path),
@@ -84,9 +86,24 @@ def upload_offline_run(
     response=schemas_runs.OfflineImportOut,
 )
 def get_offline_run(project_id: int, import_id: int) -> schemas_runs.OfflineImportOut:
-    """One upload's import state: queued, importing, done (with the run) or failed (why)."""
+    """One upload's import state: queued, importing, done (with the run), failed or held (why)."""
     project, _ = project_for(auth.caller(), project_id)
     job = get_session().get(OfflineImport, import_id)
     if job is None or job.project_id != project.id:
         raise NotFound("There is no such upload on this project.")
     return _out(job)
+
+
+@operation(
+    "GET",
+    BASE,
+    summary="List offline-run imports",
+    tag="runs",
+    scope=Scope.read,
+    response=schemas_runs.OfflineImportPage,
+)
+def list_offline_runs(project_id: int) -> schemas_runs.OfflineImportPage:
+    """The project's latest uploads (at most 50), newest first: still queued, done or not."""
+    project, _ = project_for(auth.caller(), project_id)
+    jobs = import_queue.recent(get_session(), project, limit=LIST_LIMIT)
+    return schemas_runs.OfflineImportPage(items=[_out(job) for job in jobs])

@@ -51,6 +51,7 @@ def _out(row: LinkRow, tz_name: str) -> schemas_runs.RunLinkOut:
         sync_state=status.state,
         sync_status=status.text,
         last_error=link.last_error,
+        held_reason=link.held_reason,
         failures=link.failures,
         last_synced_at=link.last_synced_at,
         next_sync_at=link.next_sync_at,
