@@ -13,23 +13,19 @@ Usage: .venv/bin/python bench/bench_weight.py
 
 from __future__ import annotations
 
-import sys
 import tempfile
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from bench_page import ROOT, build
+from bench_page import build
 from werkzeug.serving import make_server
 
 from portfolio import create_app
 from portfolio.migrate import upgrade
-
-sys.path.insert(0, str(ROOT))
-
-from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS  # noqa: E402
-from tests.e2e.weight import page_weight  # noqa: E402
+from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS
+from tests.e2e.weight import demo_project_path, page_weight
 
 VIEWPORTS = [(1280, 900), (390, 844)]
 
@@ -66,8 +62,6 @@ def demo_app(instance: Path):
 
 def main() -> None:
     from playwright.sync_api import sync_playwright
-
-    from tests.e2e.weight import demo_project_path
 
     root = Path(tempfile.mkdtemp(prefix="seasons-bench-weight-"))
     (root / "bench").mkdir()

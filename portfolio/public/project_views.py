@@ -9,6 +9,7 @@ read: no ORM session, no project loading and no chart rendering.
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import cache as cache_for_process
 from pathlib import Path
 
 from flask import (
@@ -23,6 +24,7 @@ from flask import (
 from flask_login import current_user
 
 from ..charts import bundle_filename, write_bundle
+from ..compression import accepts_gzip, compress, send_variant
 from ..errors import NotFound
 from ..extensions import cache, limiter
 from ..markdown import pygments_css
@@ -195,23 +197,40 @@ def _figure_headers(response: Response, stored: ProjectImage) -> Response:
     return response
 
 
+@cache_for_process
+def _code_css() -> tuple[bytes, bytes | None]:
+    data = pygments_css().encode("utf-8")
+    return data, compress(data)
+
+
 @bp.get("/assets/code.css")
 def code_css():
-    """Pygments colours for highlighted code in write-ups (light and dark)."""
-    response = Response(pygments_css(), mimetype="text/css")
+    """Pygments colours for highlighted code in write-ups (light and dark), gzipped once."""
+    data, packed = _code_css()
+    response = Response(data, mimetype="text/css")
     response.cache_control.max_age = 86400
-    return response
+    return send_variant(response, packed)
 
 
 @bp.get("/assets/<name>")
 def bundle(name: str):
-    """The vega-embed bundle from vl-convert, written once into the instance folder."""
+    """The vega-embed bundle from vl-convert, written once (with its .gz) into the instance folder.
+
+    The name carries the library versions, so it is cached for a year as immutable.
+    """
     if name != bundle_filename():
         abort(404)
     folder = Path(current_app.instance_path) / "assets"
-    if not (folder / name).exists():
+    if not (folder / name).exists() or not (folder / f"{name}.gz").exists():
         write_bundle(folder / name)
-    response = send_from_directory(folder, name, mimetype="text/javascript")
+    gzipped = accepts_gzip()
+    response = send_from_directory(
+        folder, f"{name}.gz" if gzipped else name, mimetype="text/javascript"
+    )
+    response.vary.add("Accept-Encoding")
+    if gzipped:
+        response.headers["Content-Encoding"] = "gzip"
     response.cache_control.max_age = 365 * 86400
     response.cache_control.immutable = True
+    response.cache_control.public = True
     return response

@@ -1,4 +1,4 @@
-"""charts.js in headless Chromium under the app's CSP: the static SVG becomes interactive on request."""
+"""charts.js in headless Chromium under the app's CSP: a static SVG turns interactive on request."""
 
 from __future__ import annotations
 
@@ -105,7 +105,8 @@ def browser() -> Iterator[object]:
 
 
 def test_chart_becomes_interactive_under_csp(site: str, browser) -> None:
-    """Nothing loads until asked; then with script-src 'self' the charts upgrade, hover shows an escaped tooltip, no CSP errors."""
+    """Nothing heavy loads until asked; then, under script-src 'self', the charts upgrade,
+    hover shows an escaped tooltip and no CSP error is logged."""
     page = browser.new_page(viewport={"width": 900, "height": 700})
     problems: list[str] = []
     page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import os
 from pathlib import Path
 
@@ -81,10 +82,13 @@ def test_bundle_contains_vega_embed_and_interpreter() -> None:
 
 
 def test_write_bundle_writes_whole_file(tmp_path: Path) -> None:
-    """write_bundle creates folders and writes the bundle atomically, leaving no temp files."""
+    """write_bundle creates folders and writes the bundle and its gzip, leaving no temp files."""
     target = write_bundle(tmp_path / "js" / bundle_filename())
     assert target.read_text(encoding="utf-8") == vega_embed_bundle()
-    assert os.listdir(target.parent) == [target.name]
+    assert sorted(os.listdir(target.parent)) == [target.name, target.name + ".gz"]
+    packed = (target.parent / (target.name + ".gz")).read_bytes()
+    assert gzip.decompress(packed) == target.read_bytes()
+    assert len(packed) < len(vega_embed_bundle()) / 2
     assert bundle_filename().startswith("vega-embed-vl5.")
 
 
