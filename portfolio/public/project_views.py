@@ -44,7 +44,13 @@ from .views import bp
 # as costly as the cache read) is skipped for them, as it is for static files.
 # Adding a limit to one of these views means taking it out of this set.
 CACHED_ENDPOINTS = frozenset(
-    {"public.project", "public.chart_spec", "public.chart_svg", "public.og_image"}
+    {
+        "public.project",
+        "public.chart_spec",
+        "public.chart_svg",
+        "public.chart_svg_narrow",
+        "public.og_image",
+    }
 )
 
 
@@ -133,18 +139,30 @@ def chart_spec(handle: str, slug: str, index: int):
 
 @bp.get("/u/<handle>/<slug>/charts/<int:index>.svg")
 def chart_svg(handle: str, slug: str, index: int):
-    if (warm := _warm(handle, slug, f"svg{index}")) is not None:
+    return _chart_svg(handle, slug, index, narrow=False)
+
+
+@bp.get("/u/<handle>/<slug>/charts/<int:index>.narrow.svg")
+def chart_svg_narrow(handle: str, slug: str, index: int):
+    """The chart laid out for a phone: full width, fewer ticks, larger text."""
+    return _chart_svg(handle, slug, index, narrow=True)
+
+
+def _chart_svg(handle: str, slug: str, index: int, *, narrow: bool) -> Response:
+    kind = f"svg{'n' if narrow else ''}{index}"
+    if (warm := _warm(handle, slug, kind)) is not None:
         return warm
     session, proj, _ = load_project(handle, slug)
 
     def build() -> Response:
         figures = service.results(session, proj).figures
         figure = next((f for f in figures if f.index == index), None)
-        if figure is None or figure.svg is None:
+        svg = None if figure is None else (figure.svg_narrow if narrow else figure.svg)
+        if svg is None:
             abort(404)
-        return Response(figure.svg, mimetype="image/svg+xml")
+        return Response(svg, mimetype="image/svg+xml")
 
-    return _cached(proj, f"svg{index}", build)
+    return _cached(proj, kind, build)
 
 
 @bp.get("/u/<handle>/<slug>/og.png")
