@@ -121,6 +121,14 @@
     logLevel: 0,
   };
 
+  // On a phone the 640 px page layout would scroll sideways: narrow it to the
+  // space there is (the axes and legend take about 80 px of it).
+  function fitWidth(unit, available) {
+    if (typeof unit.width === "number" && available > 0 && unit.width > available - 80) {
+      unit.width = Math.max(200, available - 80);
+    }
+  }
+
   function sameOrigin(url) {
     try {
       return new URL(url, document.baseURI).origin === window.location.origin;
@@ -144,6 +152,7 @@
       })
       .then(function (spec) {
         delete spec.usermeta; // vega-embed reads options from it; ours are fixed
+        fitWidth(spec.spec || spec, view.clientWidth);
         var target = document.createElement("div"); // vega-embed labels it from spec.description
         target.className = "chart-interactive";
         return window.vegaEmbed(target, spec, OPTIONS).then(function () {
