@@ -8,9 +8,10 @@ interactive vega-embed view of the same spec, using `vega_embed_bundle()`.
 
 from .bundle import bundle_filename, bundle_version, vega_embed_bundle, write_bundle
 from .cache import chart_cache_key
-from .model import STEP, ChartOptions, ChartSeries, clean_label, ema
+from .model import STEP, ChartOptions, ChartSeries, clean_label, default_metric, ema
 from .render import ChartRenderError, check_svg, render_png, render_svg, static_spec
 from .spec import (
+    NARROW,
     OG,
     PAGE,
     THUMB,
@@ -20,9 +21,10 @@ from .spec import (
     build_spec,
     build_thumb_spec,
 )
-from .table import TABLE_COLUMNS, DataTable, TableRow, data_table
+from .table import TABLE_COLUMNS, DataTable, TableRow, data_table, distinguishing_digits
 
 __all__ = [
+    "NARROW",
     "OG",
     "PAGE",
     "STEP",
@@ -44,6 +46,8 @@ __all__ = [
     "check_svg",
     "clean_label",
     "data_table",
+    "default_metric",
+    "distinguishing_digits",
     "ema",
     "render_png",
     "render_svg",

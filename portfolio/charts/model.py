@@ -34,8 +34,9 @@ class ChartSeries:
 
     `run` and `metric` are untrusted strings from the tracking provider; they
     are only ever used as data values, never as field names or in expressions.
-    `xs` and `ys` may hold NaN, ±inf or None: those points are dropped before
-    smoothing and plotting, so a line simply joins its finite neighbours.
+    `xs` and `ys` may hold NaN, ±inf or None. A point whose x is not finite is
+    dropped; one whose y is not finite is a gap: the line breaks there (it is
+    never joined across) and the data table counts it.
     `run_id` is the stable id that `ChartOptions.runs` selects by (defaults
     to the label); `x_label` names the x values when they are not steps.
     """
@@ -55,6 +56,21 @@ class ChartSeries:
     def key(self) -> str:
         """Return the id that `ChartOptions.runs` matches."""
         return self.run if self.run_id is None else self.run_id
+
+    def points_with_gaps(self) -> tuple[list[float], list[float | None]]:
+        """Return the points with a finite x; y is None where it was NaN, ±inf or missing."""
+        xs: list[float] = []
+        ys: list[float | None] = []
+        for x, y in zip(self.xs, self.ys, strict=True):
+            fx = _to_float(x)
+            if fx is not None:
+                xs.append(fx)
+                ys.append(_to_float(y))
+        return xs, ys
+
+    def gaps(self) -> int:
+        """Return how many points have a finite x but no finite y (drawn as gaps)."""
+        return sum(1 for y in self.points_with_gaps()[1] if y is None)
 
     def finite_points(self) -> tuple[list[float], list[float]]:
         """Return the points whose x and y are both finite numbers."""
@@ -111,8 +127,12 @@ class ChartOptions:
         return unique_labels([s.key for s in chosen], [s.run for s in chosen])
 
     def select(self, series: Iterable[ChartSeries]) -> list[ChartSeries]:
-        """Keep the series of the chosen runs and metrics, metrics in chosen order."""
-        chosen = self.chosen_runs(series)
+        """Keep the drawable series of the chosen runs and metrics, metrics in chosen order.
+
+        A series without one finite point is left out: it would add a legend
+        entry (or a thumbnail) with nothing drawn.
+        """
+        chosen = [s for s in self.chosen_runs(series) if s.finite_points()[0]]
         if not self.metrics:
             return chosen
         order = {m: i for i, m in enumerate(self.metrics)}
@@ -136,6 +156,27 @@ def unique_labels(keys: Sequence[str], names: Sequence[str]) -> dict[str, str]:
         used.add(label)
         labels[key] = label
     return labels
+
+
+# Logged alongside metrics but never worth a chart of their own.
+_NOT_METRICS = frozenset(
+    {"_step", "_runtime", "_timestamp", "_wandb", "epoch", "step", "global_step"}
+)
+_LIKELY = re.compile(r"loss|acc|f1|auc|error|err\b|map\b|iou|bleu|rouge|perplexity|ppl", re.I)
+
+
+def default_metric(metric_keys: Sequence[str], headline: str = "") -> str | None:
+    """Pick the metric a project charts when nothing is configured.
+
+    The headline metric when it has a series (a summary-only headline such
+    as best_val_acc has none), else the first loss/accuracy-like metric, else
+    the first other metric; never a counter such as `epoch`, `_step` or
+    `_runtime`, and None when only counters were logged.
+    """
+    keys = [k for k in metric_keys if k.lower() not in _NOT_METRICS and not k.startswith("_")]
+    if headline and headline in keys:
+        return headline
+    return next((k for k in keys if _LIKELY.search(k)), keys[0] if keys else None)
 
 
 def x_axis_title(selected: Sequence[ChartSeries], options: ChartOptions) -> str:

@@ -9,6 +9,7 @@ expression, or as a tooltip key (tooltips compile to an expression).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -66,6 +67,14 @@ OG = ChartStyle(  # 1200 x 630, the Open Graph image size
     padding=36,
     max_legend=8,  # a preview card has no room for a long list
 )
+NARROW = ChartStyle(  # a phone (390 px): full width, fewer ticks, larger text
+    width=330,
+    height=220,
+    font_size=13,
+    title_size=16,
+    line_width=2,
+    legend_columns=2,
+)
 THUMB = ChartStyle(  # the small chart on a profile card
     width=260,
     height=72,
@@ -115,11 +124,18 @@ def build_spec(
         "title": x_title if style.axis_titles else None,
         "tickCount": style.width // (7 * style.font_size),
     }
-    y_axis = {"tickCount": style.height // (4 * style.font_size)}
+    y_ticks = max(2, style.height // (4 * style.font_size))
+    y_axis: dict[str, Any] = {"tickCount": y_ticks}
     if max((abs(v) for r in values for v in r["xs"]), default=0) >= 10_000:
         x_axis["format"] = "~s"  # 20k, 1.5M: steps get long
     x = {"field": "x", "type": "quantitative", "axis": x_axis, "scale": {"zero": False}}
     y_scale: dict[str, Any] = {"type": "log", "nice": False} if options.log_y else {"zero": False}
+    # A few pixels above and below the data: the top line is never clipped in half.
+    y_scale["padding"] = math.ceil(style.line_width * 2)
+    if not options.log_y:
+        y_axis["format"], y_domain = y_format(values, y_ticks)
+        if y_domain:
+            y_scale["domain"] = y_domain
     y_title = metrics[0] if len(metrics) == 1 and style.axis_titles else None
     columns = _legend_columns(runs, style)
     color = {
@@ -145,7 +161,14 @@ def build_spec(
     def line(name: str, field: str, **mark: Any) -> dict[str, Any]:
         return {
             "name": name,
-            "mark": {"type": "line", "clip": True, "aria": False, **mark},
+            # Nulls (NaN/inf gaps) break the line instead of being joined across.
+            "mark": {
+                "type": "line",
+                "clip": True,
+                "aria": False,
+                "invalid": "break-paths-filter-domains",
+                **mark,
+            },
             "encoding": {
                 "x": x,
                 "y": {
@@ -179,7 +202,11 @@ def build_spec(
         "background": "white",
     }
     if title:
-        spec["title"] = {"text": clean_label(title, limit=120), "anchor": "start"}
+        spec["title"] = {
+            "text": clean_label(title, limit=120),
+            "anchor": "start",
+            "offset": style.font_size,  # clear of the top line and the top tick label
+        }
     unit = {"width": style.width, "height": style.height, "layer": layers}
     if len(metrics) > 1:
         spec["facet"] = {
@@ -242,30 +269,77 @@ def _data_values(
     metric_index = {m: i for i, m in enumerate(dict.fromkeys(s.metric for s in selected))}
     values: list[dict[str, Any]] = []
     for s in selected:
-        xs, ys = s.finite_points()
+        xs, ys = s.points_with_gaps()
         record: dict[str, Any] = {
             "run": run_labels[s.key],
             "metric": metric_labels[s.metric],
             "m": metric_index[s.metric],
             "xs": [_num(v) for v in xs],
-            "ys": [_num(v) for v in ys],
+            # null breaks the line: a NaN/inf is a gap, never joined across.
+            "ys": [None if v is None else _num(v) for v in ys],
         }
         if options.smoothing > 0:
-            record["ss"] = [_num(v) for v in ema(ys, options.smoothing)]
+            smoothed = ema([math.nan if v is None else v for v in ys], options.smoothing)
+            record["ss"] = [_num(v) if math.isfinite(v) else None for v in smoothed]
         if options.log_y:
             # A log scale has no place for y <= 0; null points are left out.
             for column in ("ys", "ss"):
                 if column in record:
-                    record[column] = [v if v > 0 else None for v in record[column]]
+                    record[column] = [
+                        v if v is not None and v > 0 else None for v in record[column]
+                    ]
         values.append(record)
     return values
 
 
+def y_format(values: Sequence[dict[str, Any]], ticks: int) -> tuple[str, list[float] | None]:
+    """Return a d3 tick format with enough decimals to tell the ticks apart, and a domain.
+
+    Vega's default shortens labels to the tick step, so a flat 0.94 line got
+    the single label "1" and 0.999996 read "1". The decimals come from the
+    step between ticks in the narrowest panel; a flat series gets a domain of
+    ±1% around its value (so its ticks, and its label, show that value).
+    """
+    spans = []
+    flat: list[float] = []
+    for metric in {r["m"] for r in values}:
+        ys = [
+            v
+            for r in values
+            if r["m"] == metric
+            for column in ("ys", "ss")
+            for v in r.get(column, ())
+            if v is not None
+        ]
+        if not ys:
+            continue
+        low, high = min(ys), max(ys)
+        if high - low <= 1e-12 * max(abs(high), 1e-300):
+            flat.append(low)
+            spans.append(max(abs(low) * 0.02, 1e-9) if low else 2.0)
+        else:
+            spans.append(high - low)
+    if not spans:
+        return ",~r", None
+    step = min(spans) / max(ticks, 1)
+    decimals = max(0, min(12, math.ceil(-math.log10(step)) + (1 if step < 1 else 0)))
+    fmt = f",.{decimals}~f" if decimals else ",~r"
+    domain = None
+    if len(flat) == 1 and len(spans) == 1:
+        v = flat[0]
+        pad = abs(v) * 0.01 if v else 1.0
+        domain = [_num(v - pad), _num(v + pad)]
+    return fmt, domain
+
+
 def _num(value: float) -> float | int:
-    """Return a compact JSON number: integers as int, others to 7 significant digits."""
+    """Return a compact JSON number: integers as int, others to 10 significant digits.
+
+    Ten digits: 0.999996 and 1 stay apart, as do values logged as float32.
+    """
     if value.is_integer() and abs(value) < 2**53:
         return int(value)
-    return float(f"{value:.7g}")
+    return float(f"{value:.10g}")
 
 
 def _legend_columns(runs: Sequence[str], style: ChartStyle) -> int:

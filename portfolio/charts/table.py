@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from .model import ChartOptions, ChartSeries, ema, unique_labels, x_axis_title
@@ -27,6 +27,7 @@ class TableRow:
     min: float | None
     max: float | None
     last_smoothed: float | None = None
+    gaps: int = 0  # NaN/inf values, drawn as breaks in the line
 
 
 @dataclass(frozen=True)
@@ -36,6 +37,12 @@ class DataTable:
     x_title: str
     rows: list[TableRow]
     columns: tuple[str, ...] = TABLE_COLUMNS
+    digits: int = 4  # significant digits that tell the values apart
+
+    @property
+    def gap_rows(self) -> list[TableRow]:
+        """The rows with NaN/inf values, for the note under the table."""
+        return [row for row in self.rows if row.gaps]
 
 
 def data_table(series: Sequence[ChartSeries], options: ChartOptions | None = None) -> DataTable:
@@ -59,6 +66,22 @@ def data_table(series: Sequence[ChartSeries], options: ChartOptions | None = Non
                 min=min(ys) if ys else None,
                 max=max(ys) if ys else None,
                 last_smoothed=smoothed[-1] if smoothed else None,
+                gaps=s.gaps(),
             )
         )
-    return DataTable(x_title=x_axis_title(selected, options), rows=rows)
+    values = [v for row in rows for v in (row.last, row.min, row.max)]
+    digits = distinguishing_digits(values)
+    return DataTable(x_title=x_axis_title(selected, options), rows=rows, digits=digits)
+
+
+def distinguishing_digits(values: Iterable[float | None], *, least: int = 4, most: int = 10) -> int:
+    """The fewest significant digits (≥ least) at which distinct numbers print distinctly.
+
+    0.999996 and 1 need 6: at 4 both read "1". Capped at `most`, past which
+    differences are float noise.
+    """
+    numbers = {v for v in values if v is not None}
+    for digits in range(least, most):
+        if len({f"{n:.{digits}g}" for n in numbers}) == len(numbers):
+            return digits
+    return most

@@ -9,9 +9,11 @@ text or numbers for templates to escape.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
+
+from ..charts import distinguishing_digits
 
 # Summary keys W&B adds itself; they clutter a comparison.
 _SYSTEM_PREFIXES = ("_", "system/", "system.")
@@ -43,6 +45,8 @@ class Comparison:
     config_diff: list[str]
     headline_values: dict[int, float | None] = field(default_factory=dict)
     summary_line: str = ""
+    # Significant digits per metric column: enough to tell its values apart.
+    digits: dict[str, int] = field(default_factory=dict)
 
 
 def as_number(value: Any) -> float | None:
@@ -61,8 +65,8 @@ def as_number(value: Any) -> float | None:
     return number if math.isfinite(number) else None
 
 
-def format_value(value: Any) -> str:
-    """Numbers to 4 significant digits; NaN/inf spelled out; text as is."""
+def format_value(value: Any, digits: int = 4) -> str:
+    """Numbers to `digits` significant digits (see `digits_for`); NaN/inf spelled out."""
     if value is None:
         return "–"
     if isinstance(value, bool):
@@ -72,10 +76,15 @@ def format_value(value: Any) -> str:
             return "NaN"
         if math.isinf(value):
             return "∞" if value > 0 else "−∞"
-        return f"{value:.4g}"
+        return f"{value:.{digits}g}"
     if isinstance(value, str) and value in ("NaN", "Infinity", "-Infinity"):
         return {"NaN": "NaN", "Infinity": "∞", "-Infinity": "−∞"}[value]
     return str(value)
+
+
+def digits_for(values: Iterable[Any]) -> int:
+    """Significant digits that tell a column's numbers apart (text and NaN ignored)."""
+    return distinguishing_digits(as_number(v) for v in values)
 
 
 def _metric_keys(rows: Sequence[RunRow], headline: str) -> list[str]:
@@ -116,6 +125,11 @@ def compare(rows: Sequence[RunRow], *, headline: str, goal: str) -> Comparison:
         headline_values=values,
     )
     comparison.summary_line = summary_line(comparison)
+    comparison.digits = {
+        key: digits_for(row.summary.get(key) for row in rows)
+        for key in [headline, *comparison.metric_columns]
+        if key
+    }
     return comparison
 
 

@@ -27,7 +27,7 @@ from ..security import META_CSP
 from ..storage import StorageError
 from .service import public_projects
 
-_LINK = re.compile(r'(href|src)="(/[^"]*)"')
+_LINK = re.compile(r'(href|src|srcset)="(/[^"]*)"')  # our srcset holds one URL
 _QUERY_LINK = re.compile(r'href="(\?[^"]*)"')
 _SCRIPT = re.compile(r"<script\b[^>]*>.*?</script>", re.S)
 _HEAD = re.compile(r"<head\b[^>]*>", re.I)
@@ -134,10 +134,13 @@ def export_site(app: Flask, out_dir: Path, handle: str) -> list[Path]:
         # A team project lives under its owner's handle; export it as this learner's.
         html = fetch(f"/u/{owners[slug]}/{slug}").replace(f"/u/{owners[slug]}/", f"/u/{handle}/")
         live = f"{base_url}/u/{owners[slug]}/{slug}"
-        for chart in sorted(set(re.findall(rf'src="/u/{handle}/{slug}/charts/(\d+)\.svg"', html))):
+        charts = re.findall(
+            rf'src(?:set)?="/u/{handle}/{slug}/charts/(\d+(?:\.narrow)?\.svg)"', html
+        )
+        for chart in sorted(set(charts)):
             (out_dir / slug / "charts").mkdir(parents=True, exist_ok=True)
-            svg = fetch(f"/u/{owners[slug]}/{slug}/charts/{chart}.svg")
-            (out_dir / slug / "charts" / f"{chart}.svg").write_text(svg, encoding="utf-8")
+            svg = fetch(f"/u/{owners[slug]}/{slug}/charts/{chart}")
+            (out_dir / slug / "charts" / chart).write_text(svg, encoding="utf-8")
         _write_page(html, page, _rewriter(handle, slugs, base_url, 1), live)
         written.append(page)
         for filename, data in image_files[slug]:

@@ -15,6 +15,7 @@ import numpy as np
 from sqlmodel import Session, select
 
 from ..charts import (
+    NARROW,
     PAGE,
     STEP,
     ChartOptions,
@@ -26,6 +27,7 @@ from ..charts import (
     build_thumb_spec,
     chart_cache_key,
     data_table,
+    default_metric,
     render_png,
     render_svg,
 )
@@ -44,6 +46,7 @@ class Figure:
     spec: dict[str, Any]
     svg: str | None
     table: DataTable
+    svg_narrow: str | None = None  # the same chart laid out for a phone
 
 
 def chart_options(config: dict[str, Any], visible_ids: set[int]) -> ChartOptions:
@@ -59,8 +62,8 @@ def chart_options(config: dict[str, Any], visible_ids: set[int]) -> ChartOptions
 
 
 def default_charts(metric_keys: list[str], headline: str) -> list[dict[str, Any]]:
-    """With nothing configured, chart the headline metric (or the first metric)."""
-    key = headline if headline in metric_keys else (metric_keys[0] if metric_keys else None)
+    """With nothing configured, chart one sensible metric (see `default_metric`)."""
+    key = default_metric(metric_keys, headline)
     return (
         [{"metrics": [key], "x": STEP, "smoothing": 0.0, "log_y": False, "runs": []}] if key else []
     )
@@ -133,38 +136,55 @@ def build_figures(
             logger.warning("skipping an invalid chart config on project %s", project.id)
             continue
         series = series_for(session, runs, options)
-        if not series:
+        if not options.select(series):  # nothing drawable: no empty axes
             continue
         title = config.get("title") or " and ".join(options.metrics)
-        spec = build_spec(title, series, options, style=PAGE)
         key = chart_cache_key([snap.id for _, snap in runs], options) + f":{title}"
-        svg = cache.get(f"svg:{key}")
-        if svg is None:
-            try:
-                svg = render_svg(spec)
-            except ChartRenderError:
-                logger.exception("chart rendering failed on project %s", project.id)
-                svg = None
-            else:
-                cache.set(f"svg:{key}", svg)
-        figures.append(Figure(index, title, spec, svg, data_table(series, options)))
+        spec = build_spec(title, series, options, style=PAGE)
+        wide = _cached_svg(f"svg:{key}", project, spec)
+        narrow_spec = build_spec(title, series, options, style=NARROW, interactive=False)
+        narrow = _cached_svg(f"svgn:{key}", project, narrow_spec)
+        figures.append(Figure(index, title, spec, wide, data_table(series, options), narrow))
     return figures
+
+
+def _cached_svg(key: str, project: Project, spec: dict[str, Any]) -> str | None:
+    """Render `spec` to SVG once per key; None (logged) when rendering fails."""
+    svg = cache.get(key)
+    if svg is None:
+        try:
+            svg = render_svg(spec)
+        except ChartRenderError:
+            logger.exception("chart rendering failed on project %s", project.id)
+            return None
+        cache.set(key, svg)
+    return svg
 
 
 def _first_chart(
     session: Session, project: Project, runs: list[tuple[RunLink, RunSnapshot]]
 ) -> tuple[ChartOptions, list[ChartSeries]] | None:
-    """The options and series of the project's first chart (its headline); None without data."""
-    keys = sorted({k for _, snap in runs for k in snap.summary})
-    configs = project.charts or default_charts(keys, project.headline_metric)
-    if not configs:
-        return None
-    try:
-        options = chart_options(configs[0], {link.id for link, _ in runs})
-    except (ValueError, TypeError):
-        return None
-    series = series_for(session, runs, options)
-    return (options, series) if series else None
+    """The first chart with something to draw among the visible runs; None without one.
+
+    The configured charts in order, then the default metric: a chart whose
+    only runs are hidden (or whose metric the visible runs lack) is passed
+    over, so a thumbnail or OG image is never empty axes.
+    """
+    from .service import metric_keys  # service imports this module
+
+    keys = metric_keys(session, [snap.id for _, snap in runs])
+    visible = {link.id for link, _ in runs}
+    for config in [*(project.charts or []), *default_charts(keys, project.headline_metric)]:
+        try:
+            options = chart_options(config, visible)
+        except (ValueError, TypeError):
+            continue
+        if config.get("runs") and options.runs is None:
+            continue  # every run it was made for is hidden now
+        series = series_for(session, runs, options)
+        if options.select(series):
+            return options, series
+    return None
 
 
 def og_png(

@@ -3,7 +3,9 @@
 A response is cached under an ETag built from the project's id, its version
 (bumped by every edit, sync, update or comment) and the hour, so a change
 shows on the very next request in every worker without any invalidation:
-the old entries are simply never asked for again and expire.
+the old entries are simply never asked for again and expire. Each entry keeps
+its gzipped bytes too, compressed once when built; clients that accept gzip
+get those (ETag suffixed "-gz"), others the plain bytes.
 
 The warm path reads the project's stamp (id, version, visibility, updated
 time) by URL with one prepared Core query on a pooled connection, with no ORM
@@ -25,6 +27,7 @@ from datetime import datetime
 from flask import Response, request
 from sqlalchemy import bindparam, select
 
+from ..compression import compress, send_variant
 from ..db import get_engine
 from ..extensions import cache
 from ..httpcache import visitor_cache_control
@@ -85,9 +88,14 @@ def serve(stamp: PageStamp, kind: str, build: Callable[[], Response]) -> Respons
     response = _from_cache(stamp, kind, tag)
     if response is None:
         response = build()
+        packed = None
         if response.status_code == 200:
-            cache.set(_key(kind, tag), (response.mimetype, response.get_data()), timeout=TIMEOUT)
+            # Compressed once here, so every later hit only picks a variant.
+            packed = compress(response.get_data())
+            entry = (response.mimetype, response.get_data(), packed)
+            cache.set(_key(kind, tag), entry, timeout=TIMEOUT)
         _add_validators(response, stamp, tag)
+        send_variant(response, packed)
     return response
 
 
@@ -96,16 +104,20 @@ def _key(kind: str, tag: str) -> str:
 
 
 def _from_cache(stamp: PageStamp, kind: str, tag: str) -> Response | None:
-    if request.if_none_match.contains(tag):
+    if request.if_none_match.contains(tag) or request.if_none_match.contains(tag + "-gz"):
         response = Response(status=304)
-    else:
-        hit = cache.get(_key(kind, tag))
-        if hit is None:
-            return None
-        # Bytes and a mimetype, not a pickled Response: cheap to load from any cache.
-        response = Response(hit[1], mimetype=hit[0])
+        _add_validators(response, stamp, tag)
+        if request.if_none_match.contains(tag + "-gz"):
+            response.set_etag(tag + "-gz")
+        response.vary.add("Accept-Encoding")
+        return response
+    hit = cache.get(_key(kind, tag))
+    if hit is None or len(hit) != 3:  # absent, or an entry of an older release
+        return None
+    # Bytes and a mimetype, not a pickled Response: cheap to load from any cache.
+    response = Response(hit[1], mimetype=hit[0])
     _add_validators(response, stamp, tag)
-    return response
+    return send_variant(response, hit[2])
 
 
 def _add_validators(response: Response, stamp: PageStamp, tag: str) -> None:

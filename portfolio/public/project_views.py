@@ -9,6 +9,7 @@ read: no ORM session, no project loading and no chart rendering.
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import cache as cache_for_process
 from pathlib import Path
 
 from flask import (
@@ -23,6 +24,7 @@ from flask import (
 from flask_login import current_user
 
 from ..charts import bundle_filename, write_bundle
+from ..compression import accepts_gzip, compress, send_variant
 from ..errors import NotFound
 from ..extensions import cache, limiter
 from ..markdown import pygments_css
@@ -43,7 +45,13 @@ from .views import bp
 # as costly as the cache read) is skipped for them, as it is for static files.
 # Adding a limit to one of these views means taking it out of this set.
 CACHED_ENDPOINTS = frozenset(
-    {"public.project", "public.chart_spec", "public.chart_svg", "public.og_image"}
+    {
+        "public.project",
+        "public.chart_spec",
+        "public.chart_svg",
+        "public.chart_svg_narrow",
+        "public.og_image",
+    }
 )
 
 
@@ -139,18 +147,30 @@ def chart_spec(handle: str, slug: str, index: int):
 
 @bp.get("/u/<handle>/<slug>/charts/<int:index>.svg")
 def chart_svg(handle: str, slug: str, index: int):
-    if (warm := _warm(handle, slug, f"svg{index}")) is not None:
+    return _chart_svg(handle, slug, index, narrow=False)
+
+
+@bp.get("/u/<handle>/<slug>/charts/<int:index>.narrow.svg")
+def chart_svg_narrow(handle: str, slug: str, index: int):
+    """The chart laid out for a phone: full width, fewer ticks, larger text."""
+    return _chart_svg(handle, slug, index, narrow=True)
+
+
+def _chart_svg(handle: str, slug: str, index: int, *, narrow: bool) -> Response:
+    kind = f"svg{'n' if narrow else ''}{index}"
+    if (warm := _warm(handle, slug, kind)) is not None:
         return warm
     session, proj, _ = load_project(handle, slug)
 
     def build() -> Response:
         figures = service.results(session, proj).figures
         figure = next((f for f in figures if f.index == index), None)
-        if figure is None or figure.svg is None:
+        svg = None if figure is None else (figure.svg_narrow if narrow else figure.svg)
+        if svg is None:
             abort(404)
-        return Response(figure.svg, mimetype="image/svg+xml")
+        return Response(svg, mimetype="image/svg+xml")
 
-    return _cached(proj, f"svg{index}", build)
+    return _cached(proj, kind, build)
 
 
 @bp.get("/u/<handle>/<slug>/og.png")
@@ -214,23 +234,40 @@ def site_card():
     return response.make_conditional(request)
 
 
+@cache_for_process
+def _code_css() -> tuple[bytes, bytes | None]:
+    data = pygments_css().encode("utf-8")
+    return data, compress(data)
+
+
 @bp.get("/assets/code.css")
 def code_css():
-    """Pygments colours for highlighted code in write-ups (light and dark)."""
-    response = Response(pygments_css(), mimetype="text/css")
+    """Pygments colours for highlighted code in write-ups (light and dark), gzipped once."""
+    data, packed = _code_css()
+    response = Response(data, mimetype="text/css")
     response.cache_control.max_age = 86400
-    return response
+    return send_variant(response, packed)
 
 
 @bp.get("/assets/<name>")
 def bundle(name: str):
-    """The vega-embed bundle from vl-convert, written once into the instance folder."""
+    """The vega-embed bundle from vl-convert, written once (with its .gz) into the instance folder.
+
+    The name carries the library versions, so it is cached for a year as immutable.
+    """
     if name != bundle_filename():
         abort(404)
     folder = Path(current_app.instance_path) / "assets"
-    if not (folder / name).exists():
+    if not (folder / name).exists() or not (folder / f"{name}.gz").exists():
         write_bundle(folder / name)
-    response = send_from_directory(folder, name, mimetype="text/javascript")
+    gzipped = accepts_gzip()
+    response = send_from_directory(
+        folder, f"{name}.gz" if gzipped else name, mimetype="text/javascript"
+    )
+    response.vary.add("Accept-Encoding")
+    if gzipped:
+        response.headers["Content-Encoding"] = "gzip"
     response.cache_control.max_age = 365 * 86400
     response.cache_control.immutable = True
+    response.cache_control.public = True
     return response

@@ -1,4 +1,4 @@
-"""charts.js in headless Chromium under the app's CSP: the static SVG becomes interactive."""
+"""charts.js in headless Chromium under the app's CSP: a static SVG turns interactive on request."""
 
 from __future__ import annotations
 
@@ -32,8 +32,7 @@ def page_html(*svgs: str) -> str:
     )
     return f"""<!doctype html>
 <html><head><meta charset="utf-8"><title>chart</title>
-<script src="/static/vega-embed.js" defer></script>
-<script src="/static/charts.js" defer></script></head>
+<script src="/static/charts.js" data-bundle="/static/vega-embed.js" defer></script></head>
 <body>{figures}</body></html>"""
 
 
@@ -106,19 +105,27 @@ def browser() -> Iterator[object]:
 
 
 def test_chart_becomes_interactive_under_csp(site: str, browser) -> None:
-    """With script-src 'self' the chart upgrades, hover shows an escaped tooltip, no CSP errors."""
+    """Nothing heavy loads until asked; then, under script-src 'self', the charts upgrade,
+    hover shows an escaped tooltip and no CSP error is logged."""
     page = browser.new_page(viewport={"width": 900, "height": 700})
     problems: list[str] = []
     page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
     page.on("pageerror", lambda e: problems.append(str(e)))
     page.on("dialog", lambda d: (problems.append("dialog: " + d.message), d.dismiss()))
-    page.goto(site + "/")
+    requested: list[str] = []
+    page.on("request", lambda r: requested.append(r.url))
+    page.goto(site + "/", wait_until="networkidle")
+    # Nothing heavy until the visitor asks: no bundle, no spec.
+    assert not [u for u in requested if u.endswith((".js", ".json")) and "charts.js" not in u]
+    assert page.locator(".chart-view > svg").count() == 2
+    page.locator("figure.chart").first.get_by_role("button", name="Explore this chart").click()
     for i in range(2):
         page.wait_for_selector(
             f"figure.chart:nth-of-type({i + 1})[data-chart-state=interactive]", timeout=15_000
         )
     assert page.locator(".chart-interactive svg").count() == 2
     assert page.locator(".chart-view > svg").count() == 0  # static pictures replaced
+    assert page.locator(".chart-explore").count() == 0  # nothing left to ask for
 
     box = page.locator(".chart-interactive svg").first.bounding_box()
     assert box is not None
@@ -142,6 +149,7 @@ def test_chart_stays_static_when_spec_fails(site: str, browser) -> None:
     page = browser.new_page()
     page.route("**/chart0.vl.json", lambda route: route.fulfill(status=500, body="nope"))
     page.goto(site + "/")
+    page.locator("figure.chart").first.get_by_role("button", name="Explore this chart").click()
     page.wait_for_selector("figure.chart[data-chart-state=static]", timeout=15_000)
     assert page.locator("figure.chart:first-of-type .chart-view > svg").count() == 1
     page.close()

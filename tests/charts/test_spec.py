@@ -122,13 +122,16 @@ def test_runs_filter_keeps_chosen_runs(two_runs: list[ChartSeries]) -> None:
     assert spec["layer"][0]["encoding"]["color"]["scale"]["domain"] == ["bigger lr"]
 
 
-def test_non_finite_points_are_dropped() -> None:
-    """NaN, inf and None never reach the spec (strict JSON stays valid)."""
+def test_non_finite_values_are_gaps_not_joined() -> None:
+    """NaN, inf and None become nulls (strict JSON stays valid) that break the line."""
     nan, inf = float("nan"), float("inf")
-    s = ChartSeries(run="r", metric="m", xs=[0, 1, 2, 3, 4], ys=[1.0, nan, inf, None, 2.0])
+    s = ChartSeries(run="r", metric="m", xs=[0, 1, 2, 3, 4, nan], ys=[1.0, nan, inf, None, 2.0, 3])
     spec = build_spec("t", [s], ChartOptions(smoothing=0.5))
     record = spec["data"]["values"][0]
-    assert record["xs"] == [0, 4] and record["ys"] == [1, 2]
+    assert record["xs"] == [0, 1, 2, 3, 4]  # a point without a finite x is dropped
+    assert record["ys"] == [1, None, None, None, 2]
+    assert record["ss"][1:4] == [None, None, None]
+    assert spec["layer"][0]["mark"]["invalid"] == "break-paths-filter-domains"
     json.dumps(spec, allow_nan=False)
 
 

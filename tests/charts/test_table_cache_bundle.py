@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import os
 from pathlib import Path
 
@@ -13,6 +14,7 @@ from portfolio.charts import (
     bundle_filename,
     chart_cache_key,
     data_table,
+    distinguishing_digits,
     vega_embed_bundle,
     write_bundle,
 )
@@ -42,11 +44,23 @@ def test_data_table_follows_options(two_runs: list[ChartSeries]) -> None:
     assert rows[0].last_smoothed is None
 
 
-def test_data_table_empty_series() -> None:
-    """A series with no finite point still gets a row, with blanks."""
-    s = ChartSeries(run="r", metric="m", xs=[0], ys=[float("inf")])
-    (row,) = data_table([s]).rows
-    assert row.points == 0 and row.last is None and row.min is None
+def test_data_table_leaves_out_empty_series_and_counts_gaps() -> None:
+    """A series with no finite point is neither drawn nor listed; NaN/inf are counted."""
+    empty = ChartSeries(run="empty", metric="m", xs=[0], ys=[float("inf")])
+    holes = ChartSeries(run="holes", metric="m", xs=[0, 1, 2], ys=[1.0, float("nan"), 2.0])
+    table = data_table([empty, holes])
+    (row,) = table.rows
+    assert row.run == "holes" and row.points == 2 and row.gaps == 1
+    assert table.gap_rows == [row]
+
+
+def test_data_table_digits_tell_values_apart() -> None:
+    """0.999996 and 1 print differently; plain values keep 4 digits."""
+    close = ChartSeries(run="r", metric="m", xs=[0, 1], ys=[0.999996, 1.0])
+    assert data_table([close]).digits == 6
+    plain = ChartSeries(run="r", metric="m", xs=[0, 1], ys=[0.5, 0.25])
+    assert data_table([plain]).digits == 4
+    assert distinguishing_digits([0.94, 0.94, None]) == 4
 
 
 def test_cache_key_is_stable_and_sensitive() -> None:
@@ -81,10 +95,13 @@ def test_bundle_contains_vega_embed_and_interpreter() -> None:
 
 
 def test_write_bundle_writes_whole_file(tmp_path: Path) -> None:
-    """write_bundle creates folders and writes the bundle atomically, leaving no temp files."""
+    """write_bundle creates folders and writes the bundle and its gzip, leaving no temp files."""
     target = write_bundle(tmp_path / "js" / bundle_filename())
     assert target.read_text(encoding="utf-8") == vega_embed_bundle()
-    assert os.listdir(target.parent) == [target.name]
+    assert sorted(os.listdir(target.parent)) == [target.name, target.name + ".gz"]
+    packed = (target.parent / (target.name + ".gz")).read_bytes()
+    assert gzip.decompress(packed) == target.read_bytes()
+    assert len(packed) < len(vega_embed_bundle()) / 2
     assert bundle_filename().startswith("vega-embed-vl5.")
 
 

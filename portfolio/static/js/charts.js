@@ -1,23 +1,51 @@
-// Upgrade server-rendered charts to interactive vega-embed views.
+// Upgrade server-rendered charts to interactive vega-embed views, on request.
 //
 // Markup (the server SVG is the no-JS fallback and stays if anything fails):
 //   <figure class="chart" data-spec-url="/u/ada/mnist/charts/1.vl.json">
-//     <div class="chart-view"><svg>…</svg></div>
+//     <div class="chart-view"><img src="…/charts/1.svg"></div>
 //     <figcaption>…</figcaption>
 //   </figure>
-// Load the vega-embed bundle first, both with `defer`:
-//   <script src="…/vega-embed-….js" defer></script>
-//   <script src="…/js/charts.js" defer></script>
+//   <script src="…/js/charts.js" data-bundle="…/vega-embed-….js" defer></script>
+//
+// The vega-embed bundle is about 0.9 MB, far more than the rest of the page,
+// so it loads only when the visitor asks: the "Explore" button under a chart,
+// or the pointer entering a chart. Once it is loaded, charts are upgraded as
+// they come near the screen.
 //
 // CSP-friendly (script-src 'self'; style-src 'self'): no inline script, no
 // eval (`ast: true` runs Vega's expression interpreter), no injected <style>
 // (defaultStyle: false and our own tooltip, styled through the CSSOM), no
 // innerHTML (tooltip text goes in with textContent), no network beyond the
-// same-origin spec request.
+// same-origin bundle and spec requests.
 (function () {
   "use strict";
 
-  if (typeof window.vegaEmbed !== "function" || !window.fetch) return;
+  if (!window.fetch || !window.Promise) return;
+  var script = document.currentScript;
+  var bundleUrl = script && script.getAttribute("data-bundle");
+  var bundle = null; // a Promise once the bundle is asked for
+
+  function loadBundle() {
+    if (bundle) return bundle;
+    if (typeof window.vegaEmbed === "function") return (bundle = Promise.resolve());
+    bundle = new Promise(function (resolve, reject) {
+      if (!bundleUrl || !sameOrigin(bundleUrl)) {
+        reject(new Error("charts.js: no same-origin bundle"));
+        return;
+      }
+      var tag = document.createElement("script");
+      tag.src = bundleUrl;
+      tag.onload = function () {
+        if (typeof window.vegaEmbed === "function") resolve();
+        else reject(new Error("charts.js: the bundle did not define vegaEmbed"));
+      };
+      tag.onerror = function () {
+        reject(new Error("charts.js: the bundle failed to load"));
+      };
+      document.head.appendChild(tag);
+    });
+    return bundle;
+  }
 
   var tooltip = null;
 
@@ -93,6 +121,14 @@
     logLevel: 0,
   };
 
+  // On a phone the 640 px page layout would scroll sideways: narrow it to the
+  // space there is (the axes and legend take about 80 px of it).
+  function fitWidth(unit, available) {
+    if (typeof unit.width === "number" && available > 0 && unit.width > available - 80) {
+      unit.width = Math.max(200, available - 80);
+    }
+  }
+
   function sameOrigin(url) {
     try {
       return new URL(url, document.baseURI).origin === window.location.origin;
@@ -106,19 +142,25 @@
     if (!url || !sameOrigin(url) || figure.getAttribute("data-chart-state")) return;
     figure.setAttribute("data-chart-state", "loading");
     var view = figure.querySelector(".chart-view") || figure;
-    fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" } })
+    loadBundle()
+      .then(function () {
+        return fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" } })
+      })
       .then(function (response) {
         if (!response.ok) throw new Error("chart spec: HTTP " + response.status);
         return response.json();
       })
       .then(function (spec) {
         delete spec.usermeta; // vega-embed reads options from it; ours are fixed
+        fitWidth(spec.spec || spec, view.clientWidth);
         var target = document.createElement("div"); // vega-embed labels it from spec.description
         target.className = "chart-interactive";
         return window.vegaEmbed(target, spec, OPTIONS).then(function () {
           while (view.firstChild) view.removeChild(view.firstChild);
           view.appendChild(target);
           figure.setAttribute("data-chart-state", "interactive");
+          var button = figure.querySelector(".chart-explore");
+          if (button) button.parentNode.removeChild(button);
         });
       })
       .catch(function (error) {
@@ -127,13 +169,12 @@
       });
   }
 
-  function start() {
-    var figures = document.querySelectorAll("figure.chart[data-spec-url]");
+  // Upgrade every chart as it comes near the screen (a page may hold many).
+  function upgradeAll(figures) {
     if (!("IntersectionObserver" in window)) {
       Array.prototype.forEach.call(figures, upgrade);
       return;
     }
-    // Build views as charts come near the screen: a page may hold many.
     var observer = new IntersectionObserver(
       function (entries) {
         entries.forEach(function (entry) {
@@ -146,6 +187,36 @@
     );
     Array.prototype.forEach.call(figures, function (figure) {
       observer.observe(figure);
+    });
+  }
+
+  function start() {
+    var figures = document.querySelectorAll("figure.chart[data-spec-url]");
+    var asked = false;
+    function ask(figure) {
+      upgrade(figure);
+      if (asked) return;
+      asked = true;
+      upgradeAll(figures);
+    }
+    Array.prototype.forEach.call(figures, function (figure) {
+      var button = document.createElement("button");
+      button.type = "button";
+      button.className = "link-button chart-explore";
+      button.textContent = "Explore this chart (zoom and values on hover)";
+      button.addEventListener("click", function () {
+        ask(figure);
+      });
+      var caption = figure.querySelector("figcaption");
+      figure.insertBefore(button, caption ? caption.nextSibling : null);
+      var view = figure.querySelector(".chart-view") || figure;
+      view.addEventListener(
+        "pointerenter",
+        function (event) {
+          if (event.pointerType === "mouse" || event.pointerType === "pen") ask(figure);
+        },
+        { once: true }
+      );
     });
   }
 
