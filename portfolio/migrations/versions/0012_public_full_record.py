@@ -1,7 +1,7 @@
 """users.public_full_record: the learner's opt-in to show cadence health publicly
 
 Revision ID: 0012
-Revises: 0010
+Revises: 0011
 Create Date: 2026-12-02 12:50:00
 
 Public pages show a learner's progress only (milestones done, seasons
@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0012"
-down_revision: str | None = "0010"
+down_revision: str | None = "0011"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

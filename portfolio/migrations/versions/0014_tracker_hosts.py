@@ -1,7 +1,7 @@
 """tracker host pauses, matched-run count of project links
 
-Revision ID: 0015
-Revises: 0010
+Revision ID: 0014
+Revises: 0013
 Create Date: 2026-12-02 12:50:00
 
 A tracker server that keeps timing out is paused as a whole for a while, so one
@@ -19,8 +19,8 @@ from alembic import op
 
 import portfolio.models.types
 
-revision: str = "0015"
-down_revision: str | None = "0010"
+revision: str = "0014"
+down_revision: str | None = "0013"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
