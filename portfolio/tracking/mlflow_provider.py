@@ -53,7 +53,8 @@ MAX_RESPONSE_BYTES = 32 * 1024 * 1024  # one answer; a history page of 25,000 po
 STORED_INF = sys.float_info.max  # how MLflow's SQL stores save ±inf
 HISTORY_PAGE = 25_000  # metrics/get-history's own page size (and its maximum)
 MAX_LISTED_RUNS = 200  # like a W&B project link: at most this many runs are followed
-MAX_SCANNED_RUNS = 5_000  # tag matching is done here, so bound how many runs are looked at
+MAX_SCANNED_RUNS = 20_000  # tag matching is done here, so bound how many runs are looked at
+SEARCH_PAGE = 1_000
 MAX_TAG_VALUE = 200
 STATES = {
     "RUNNING": "running",
@@ -69,6 +70,8 @@ def parse_auth(secret: str | None) -> dict[str, str]:
     try:
         data = json.loads(secret or "{}")
     except ValueError:
+        return {}
+    if not isinstance(data, dict):
         return {}
     return {k: str(v) for k, v in data.items() if k in ("token", "username", "password")}
 
@@ -173,7 +176,7 @@ class MlflowProvider:
                 body: dict[str, Any] = {
                     "experiment_ids": [parsed.experiment_id],
                     "run_view_type": "ACTIVE_ONLY",
-                    "max_results": 500,
+                    "max_results": SEARCH_PAGE,
                     "order_by": ["attributes.start_time ASC"],
                 }
                 if token:
@@ -192,6 +195,12 @@ class MlflowProvider:
                 token = data.get("next_page_token")
                 if not token or not page:
                     break
+            if token and scanned >= MAX_SCANNED_RUNS and len(found) < MAX_LISTED_RUNS:
+                # a partial listing would drop the runs found earlier: refuse it instead
+                raise TrackingError(
+                    f"This MLflow experiment has more than {MAX_SCANNED_RUNS:,} runs; follow "
+                    "it with a tag, or link the runs you want one by one."
+                )
         return found
 
     def _check_experiment(self, session: requests.Session, experiment_id: str) -> None:

@@ -12,7 +12,7 @@ from http.server import BaseHTTPRequestHandler, HTTPServer
 import pytest
 
 from portfolio.tracking.downsample import downsample_rows
-from portfolio.tracking.mlflow_provider import MlflowProvider
+from portfolio.tracking.mlflow_provider import MlflowProvider, parse_auth
 from portfolio.tracking.provider import (
     InvalidReference,
     NotFound,
@@ -246,3 +246,9 @@ def test_markup_in_keys_from_a_non_mlflow_server_stays_text() -> None:
     assert run.state == "<b>" and run.created_at is None  # unknown status: shown as text
     (tag,) = run.tags
     assert tag.startswith("<b>t</b>=v") and len(tag) <= 200
+
+
+def test_saved_auth_of_any_shape_decodes_safely() -> None:
+    """A damaged or foreign secret means no auth, never a crash; unknown fields are dropped."""
+    assert parse_auth("[1, 2]") == {} and parse_auth("not json") == {} and parse_auth(None) == {}
+    assert parse_auth('{"token": "t", "header": "x"}') == {"token": "t"}
