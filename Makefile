@@ -26,6 +26,21 @@ lock:
 	$(BIN)/pip-compile --quiet --extra test --strip-extras --no-emit-index-url \
 		--no-emit-find-links $(LOCK_ARGS) -o requirements.lock pyproject.toml
 
+# The real MLflow (server and client) for the MLflow tests, in its own virtual environment
+# so its pinned Flask/SQLAlchemy ranges never constrain the app's. Installs (again) only
+# when tests/mlflow-requirements.txt changed; the tests find .venv-mlflow/bin/mlflow.
+MLFLOW_VENV ?= .venv-mlflow
+$(MLFLOW_VENV)/.installed: tests/mlflow-requirements.txt
+	test -x $(MLFLOW_VENV)/bin/python || $(PYTHON) -m venv $(MLFLOW_VENV)
+	$(MLFLOW_VENV)/bin/pip install --quiet --upgrade pip
+	$(MLFLOW_VENV)/bin/pip install --quiet -r tests/mlflow-requirements.txt
+	touch $@
+
+# Try MLflow by hand: `make dev-mlflow`, then .venv-mlflow/bin/mlflow server (see README).
+.PHONY: dev-mlflow
+dev-mlflow: $(MLFLOW_VENV)/.installed
+	@echo "MLflow is in $(MLFLOW_VENV): $(MLFLOW_VENV)/bin/mlflow server --host 127.0.0.1 --port 5001"
+
 # Embedded default: SQLite in instance/, scheduler in-process, demo content.
 run: install
 	$(FLASK) db upgrade
@@ -51,7 +66,7 @@ lint: install
 
 # Lint, then the whole suite on SQLite, then again on PostgreSQL when
 # TEST_DATABASE_URL is set (.ci/run sets it to a throwaway database).
-test: install system-deps node-tools lint
+test: install $(MLFLOW_VENV)/.installed system-deps node-tools lint
 	env -u TEST_DATABASE_URL $(BIN)/pytest
 	@if [ -n "$$TEST_DATABASE_URL" ]; then \
 		echo "== again on PostgreSQL =="; \

@@ -30,7 +30,7 @@ from portfolio.projects import service as project_service
 from portfolio.seasons import service as season_service
 
 # Fixtures that build projects with synced runs live in their own module.
-pytest_plugins = ["tests.fixtures_runs", "tests.fixtures_storage"]
+pytest_plugins = ["tests.fixtures_runs", "tests.fixtures_storage", "tests.tracking.mlflow_fixtures"]
 
 TEST_PASSWORD = "correct horse battery staple"
 

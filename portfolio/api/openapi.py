@@ -36,7 +36,7 @@ TAGS = [
     ("seasons", "Quarterly seasons (and admin-made cohorts)."),
     ("projects", "Your projects: plan, read, edit."),
     ("milestones", "A project's deadlines."),
-    ("runs", "Linked W&B runs and their sync state."),
+    ("runs", "Linked W&B and MLflow runs and their sync state."),
     ("updates", "Progress updates on a project."),
     ("notifications", "Your in-app notifications."),
     ("public", "What any visitor may read; no token needed."),

@@ -17,7 +17,8 @@ class PublicRun(Output):
     id: int
     label: str = Field(description="The learner's label, else the run's name.")
     state: str
-    url: str = Field(description="The run on W&B.")
+    url: str = Field(description="The run's page on its tracker (W&B or the MLflow UI).")
+    source: str = Field(description='Where the run comes from: "W&B" or "MLflow".')
     started_at: UTCTime | None
     summary: dict[str, JsonValue] = Field(
         description='Final metrics, flattened keys ("best.acc"); NaN/inf as "NaN"/"Infinity".'

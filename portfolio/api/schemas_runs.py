@@ -13,7 +13,10 @@ class SnapshotOut(Output):
     """What the run looked like at the last successful sync."""
 
     name: str
-    state: str = Field(description="The run's W&B state: running, finished, crashed…")
+    state: str = Field(
+        description="The run's state: running, finished, crashed… (MLflow's RUNNING, FINISHED, "
+        "FAILED, KILLED, SCHEDULED become running, finished, failed, killed, pending)."
+    )
     url: str
     started_at: UTCTime | None
     fetched_at: UTCTime
@@ -25,9 +28,15 @@ class SnapshotOut(Output):
 class RunLinkOut(Output):
     id: int
     project_id: int
-    kind: str = Field(description="run, or project_filter (a W&B project followed by tags).")
-    provider: str
-    ref: str = Field(description='"entity/project/run_id" (or "entity/project").')
+    kind: str = Field(
+        description="run, or project_filter (a W&B project or MLflow experiment followed by tags)."
+    )
+    provider: str = Field(description="wandb, wandb-offline (an uploaded run) or mlflow.")
+    ref: str = Field(
+        description='W&B: "entity/project/run_id" (or "entity/project"); '
+        'MLflow: "experiment_id/run_id" (or "experiment_id").'
+    )
+    server: str = Field(description="The tracking server: W&B's API address, or the MLflow server.")
     label: str
     hidden: bool = Field(description="Hidden from the public page.")
     tags: list[str] = Field(description="For a project filter: runs with any of these tags.")
@@ -54,11 +63,17 @@ class RunLinkPage(Output):
 class RunLinkCreate(Input):
     ref: Annotated[Text, text(2000, 1)] = Field(
         description="A W&B run link (https://wandb.ai/<entity>/<project>/runs/<id>) or "
-        '"entity/project/run_id"; with kind "project", a W&B project link or "entity/project".'
+        '"entity/project/run_id"; with kind "project", a W&B project link or "entity/project". '
+        'With provider "mlflow": an MLflow UI run link (<server>/#/experiments/<id>/runs/<run id>) '
+        'or "experiment_id/run_id"; with kind "project", an experiment link or its id. The MLflow '
+        "server must be saved in the caller's settings first."
     )
+    provider: Literal["wandb", "mlflow"] = Field(default="wandb", description="The tracker.")
     kind: Literal["run", "project"] = Field(default="run")
     tags: list[Annotated[Text, text(64, 1)]] = Field(
-        default_factory=list, max_length=10, description='With kind "project": any of these.'
+        default_factory=list,
+        max_length=10,
+        description='With kind "project": any of these (MLflow: a tag key, or key=value).',
     )
     label: Annotated[Text, text(120)] = Field(default="", description="A name for the page.")
     hidden: bool = Field(default=False, description="Keep it off the public page.")

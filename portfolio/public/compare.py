@@ -31,6 +31,7 @@ class RunRow:
     started_at: Any
     summary: dict[str, Any]
     config: dict[str, Any]
+    source: str = ""  # the tracker, named for people ("W&B", "MLflow")
 
 
 @dataclass

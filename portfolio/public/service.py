@@ -27,6 +27,7 @@ from ..models import (
     Visibility,
 )
 from ..seasons import health, public_record
+from ..tracking.settings import source_name
 from .compare import Comparison, RunRow, compare
 from .figures import Figure, build_figures, thumbnail_svg
 
@@ -76,6 +77,7 @@ def results(session: Session, project: Project, *, figures: bool = True) -> Resu
             started_at=snap.started_at,
             summary=snap.summary,
             config=snap.config,
+            source=source_name(link.provider),
         )
         for link, snap in runs
     ]

@@ -54,6 +54,7 @@ class KeySource:
     api_key: str | None = field(default=None, repr=False)
     origin: str = ""  # "yours", "server" or "" (none)
     problem: str = ""  # a learner-readable reason when api_key is None
+    provider: str = "wandb"  # which provider the key is for (mlflow_credentials: "mlflow")
 
 
 def load_credentials_key(instance_path: str | os.PathLike[str]) -> str:
@@ -133,21 +134,38 @@ def save_credential(
             raise ValidationError(message, field="api_key")
         if answer.timed_out or answer.error is not None:
             note = " W&B did not answer just now, so the key could not be checked yet."
+    credential = store_secret(
+        session, user, provider="wandb", base_url=server, secret=key, shown=key[-4:], now=now
+    )
+    logger.info("user %s saved a W&B key for %s", user.id, server)
+    return credential, note
+
+
+def store_secret(
+    session: Session,
+    user: User,
+    *,
+    provider: str,
+    base_url: str,
+    secret: str,
+    shown: str,
+    now: datetime,
+) -> TrackingCredential:
+    """Encrypt and save (or replace) a user's secret for one server; retry failed links."""
     credential = session.exec(
         select(TrackingCredential).where(
             TrackingCredential.user_id == user.id,
-            TrackingCredential.provider == "wandb",
-            TrackingCredential.base_url == server,
+            TrackingCredential.provider == provider,
+            TrackingCredential.base_url == base_url,
         )
-    ).first() or TrackingCredential(user_id=user.id, provider="wandb", base_url=server)
-    credential.secret_encrypted = fernet().encrypt(key.encode())
-    credential.last4 = key[-4:]
+    ).first() or TrackingCredential(user_id=user.id, provider=provider, base_url=base_url)
+    credential.secret_encrypted = fernet().encrypt(secret.encode())
+    credential.last4 = shown
     credential.created_at = now
     session.add(credential)
     session.flush()
-    requeue_failed_links(session, user_id=user.id, base_url=server, now=now)
-    logger.info("user %s saved a W&B key for %s", user.id, server)
-    return credential, note
+    requeue_failed_links(session, user_id=user.id, base_url=base_url, now=now)
+    return credential
 
 
 def delete_credential(session: Session, user: User, credential_id: int) -> TrackingCredential:
@@ -180,9 +198,18 @@ def requeue_failed_links(session: Session, *, user_id: int, base_url: str, now: 
 
 
 def resolve_key(
-    session: Session, *, user_id: int | None, base_url: str, settings: TrackingSettings
+    session: Session,
+    *,
+    user_id: int | None,
+    base_url: str,
+    settings: TrackingSettings,
+    provider: str = "wandb",
 ) -> KeySource:
     """Pick the key for a link on ``base_url`` created by ``user_id``."""
+    if provider == "mlflow":
+        from portfolio.tracking import mlflow_credentials  # it imports this module
+
+        return mlflow_credentials.resolve(session, user_id=user_id, base_url=base_url)
     problem = ""
     if user_id is not None:
         saved = [c for c in list_credentials(session, user_id) if c.provider == "wandb"]

@@ -76,3 +76,49 @@ class CredentialForm(Form):
         description="From your W&B user settings → API keys. Stored encrypted; "
         "never shown again (only its last 4 characters).",
     )
+
+
+class MlflowRunForm(Form):
+    ref = StringField(
+        "MLflow run link",
+        validators=[DataRequired(message="Paste an MLflow run link."), Length(max=2000)],
+        description="e.g. http://mlflow.example.org:5000/#/experiments/1/runs/0a1b2c…, "
+        "or experiment_id/run_id on your one saved MLflow server",
+    )
+    label = StringField("Label", validators=[Length(max=120)], description=LABEL_HELP)
+    hidden = BooleanField(HIDDEN_LABEL)
+
+
+class MlflowExperimentForm(Form):
+    ref = StringField(
+        "MLflow experiment",
+        validators=[DataRequired(message="Paste an MLflow experiment link."), Length(max=2000)],
+        description="e.g. http://mlflow.example.org:5000/#/experiments/1, or its id (1)",
+    )
+    tags = StringField(
+        "Only runs tagged",
+        validators=[Length(max=700)],
+        description="A tag key (portfolio) or key=value (stage=final); several, "
+        "comma-separated, match any of them; empty follows every run.",
+    )
+    label = StringField("Label", validators=[Length(max=120)])
+    hidden = BooleanField("Hide the runs it finds from the public page")
+
+
+class MlflowServerForm(Form):
+    base_url = URLField(
+        "MLflow server",
+        validators=[DataRequired(message="Enter the MLflow server's address."), Length(max=300)],
+        description="The address you open the MLflow UI on, e.g. http://mlflow.example.org:5000.",
+    )
+    token = PasswordField(
+        "Token (optional)",
+        validators=[Length(max=2000)],
+        description="A bearer token, e.g. a Databricks personal access token.",
+    )
+    username = StringField("User name (optional)", validators=[Length(max=2000)])
+    password = PasswordField(
+        "Password (optional)",
+        validators=[Length(max=2000)],
+        description="For servers with basic auth. Stored encrypted; never shown again.",
+    )

@@ -58,7 +58,8 @@ def resolve_target(
     session: Session, actor: User, text: str, *, kind: str, settings: TrackingSettings
 ) -> Target:
     """Parse pasted text against every W&B server the actor may use, and pick the server."""
-    servers = [c.base_url for c in credentials.list_credentials(session, actor.id)]
+    saved = credentials.list_credentials(session, actor.id)
+    servers = [c.base_url for c in saved if c.provider == "wandb"]
     candidates = list(dict.fromkeys([*servers, settings.base_url]))
     for base_url in candidates:
         try:
@@ -164,12 +165,40 @@ def _add(
         else:
             found = _check_with_wandb(lambda: provider.list_runs(ref, tags=tags), settings)
             matched = None if found is None else len(found)
+    link = create_link(
+        session, project, actor, provider="wandb", kind=kind, ref=ref,
+        base_url=target.base_url, tags=tags, label=label, hidden=hidden, now=now,
+        matched=matched,
+    )  # fmt: skip
+    logger.info("project %s linked %s %s", project.id, kind.value, ref)
+    return link
+
+
+def create_link(
+    session: Session,
+    project: Project,
+    actor: User,
+    *,
+    provider: str,
+    kind: LinkKind,
+    ref: str,
+    base_url: str,
+    tags: list[str],
+    label: str,
+    hidden: bool,
+    now: datetime,
+    matched: int | None = None,
+) -> RunLink:
+    """Save a checked link as queued for the scheduler (any provider).
+
+    `matched` is how many runs a project/experiment follow found when it was checked.
+    """
     link = RunLink(
         project_id=project.id,
-        provider="wandb",
+        provider=provider,
         kind=kind,
         ref=ref,
-        base_url=target.base_url,
+        base_url=base_url,
         tag_filter=",".join(tags),
         matched_runs=matched,
         label=label,
@@ -184,7 +213,6 @@ def _add(
         session.flush()
     except IntegrityError:  # a double submit won the race; the caller rolls back
         raise ValidationError("This is already linked to the project.", field="ref") from None
-    logger.info("project %s linked %s %s", project.id, kind.value, ref)
     return link
 
 

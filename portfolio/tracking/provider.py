@@ -141,7 +141,11 @@ class TrackingProvider(Protocol):
 
 
 PROVIDERS: dict[str, type[Any]] = {}
-_BUILTIN_MODULES = ("portfolio.tracking.wandb_provider", "portfolio.tracking.offline")
+_BUILTIN_MODULES = (
+    "portfolio.tracking.wandb_provider",
+    "portfolio.tracking.offline",
+    "portfolio.tracking.mlflow_provider",
+)
 
 
 def register(name: str) -> Callable[[type[Any]], type[Any]]:

@@ -15,11 +15,19 @@ from flask import current_app
 from portfolio.tracking.provider import TrackingProvider, get_provider
 from portfolio.tracking.refs import validate_base_url
 
-ONLINE_PROVIDERS = ("wandb",)  # synced on a schedule; "wandb-offline" runs are uploaded
+ONLINE_PROVIDERS = ("wandb", "mlflow")  # synced on a schedule; "wandb-offline" is uploaded
 OFFLINE_PROVIDER = "wandb-offline"
 # W&B's cloud answers on both API hosts with the same accounts, so a key saved for one
 # works for links pasted from the other.
 CLOUD_BASE_URLS = frozenset({"https://api.wandb.ai", "https://api.forge.coreweave.com"})
+
+
+SOURCE_NAMES = {"wandb": "W&B", OFFLINE_PROVIDER: "W&B", "mlflow": "MLflow"}
+
+
+def source_name(provider: str) -> str:
+    """Name a link's tracker for people (pages and the public API say where a run is from)."""
+    return SOURCE_NAMES.get(provider, provider)
 
 
 def same_server(a: str | None, b: str | None) -> bool:
@@ -65,10 +73,12 @@ class TrackingSettings:
         """Return the settings of the current app."""
         return cls.from_config(current_app.config, current_app.instance_path)
 
-    def provider(self, *, api_key: str | None, base_url: str) -> TrackingProvider:
-        """Build a W&B provider for one server and key."""
+    def provider(
+        self, *, api_key: str | None, base_url: str, name: str = "wandb"
+    ) -> TrackingProvider:
+        """Build a provider (W&B unless ``name`` says otherwise) for one server and key."""
         return get_provider(
-            "wandb",
+            name,
             api_key=api_key,
             base_url=base_url,
             data_dir=self.data_dir,

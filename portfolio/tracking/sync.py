@@ -107,7 +107,11 @@ def prepare(
     settings = settings or TrackingSettings.current()
     base_url = link.base_url or settings.base_url
     source = credentials.resolve_key(
-        session, user_id=link.created_by_id, base_url=base_url, settings=settings
+        session,
+        user_id=link.created_by_id,
+        base_url=base_url,
+        settings=settings,
+        provider=link.provider,
     )
     tags = tuple(t for t in link.tag_filter.split(",") if t)
     return SyncPlan(link.id, LinkKind(link.kind), link.ref, tags, source, settings)
@@ -117,7 +121,9 @@ def fetch(plan: SyncPlan) -> Fetched:
     """Ask W&B (no database here); provider errors are returned, bugs raise."""
     if plan.source.api_key is None:
         return Fetched(error=MissingApiKey(plan.source.problem or None))
-    provider = plan.settings.provider(api_key=plan.source.api_key, base_url=plan.source.base_url)
+    provider = plan.settings.provider(
+        api_key=plan.source.api_key, base_url=plan.source.base_url, name=plan.source.provider
+    )
     try:
         if plan.kind == LinkKind.project_filter:
             return Fetched(runs=tuple(provider.list_runs(plan.ref, tags=plan.tags)))

@@ -35,12 +35,14 @@ from portfolio.tracking import completeness, credentials, import_queue, link, st
 from portfolio.tracking.forms import (
     CredentialForm,
     LinkEditForm,
+    MlflowExperimentForm,
+    MlflowRunForm,
     OfflineUploadForm,
     ProjectLinkForm,
     RunLinkForm,
 )
 from portfolio.tracking.offline_zip import ZipLimits
-from portfolio.tracking.settings import TrackingSettings
+from portfolio.tracking.settings import TrackingSettings, source_name
 
 bp = Blueprint("tracking", __name__)
 ID = "int(max=2147483647)"
@@ -63,7 +65,11 @@ def link_rows(project: Project) -> list[tuple[link.LinkRow, status.Status, int]]
 
 @bp.app_context_processor
 def _helpers() -> dict[str, Any]:
-    return {"tracking_link_rows": link_rows, "matched_text": status.matched_text}
+    return {
+        "tracking_link_rows": link_rows,
+        "matched_text": status.matched_text,
+        "tracker_name": source_name,
+    }
 
 
 def _edit_form(item: RunLink) -> LinkEditForm:
@@ -74,6 +80,7 @@ def _edit_form(item: RunLink) -> LinkEditForm:
 def _page(session, project: Project, *, status_code: int = 200, **forms: Any):
     settings = TrackingSettings.current()
     keys = credentials.list_credentials(session, current_user.id)
+    has_wandb_key = any(k.provider == "wandb" for k in keys)
     rows = link_rows(project)
     html = render_template(
         "tracking/manage.html",
@@ -84,7 +91,12 @@ def _page(session, project: Project, *, status_code: int = 200, **forms: Any):
         run_form=forms.get("run_form") or RunLinkForm(prefix="run", formdata=None),
         project_form=forms.get("project_form") or ProjectLinkForm(prefix="project", formdata=None),
         upload_form=forms.get("upload_form") or OfflineUploadForm(prefix="upload", formdata=None),
-        has_any_key=bool(keys or settings.server_key),
+        mlflow_run_form=forms.get("mlflow_run_form")
+        or MlflowRunForm(prefix="mlrun", formdata=None),
+        mlflow_experiment_form=forms.get("mlflow_experiment_form")
+        or MlflowExperimentForm(prefix="mlexp", formdata=None),
+        has_mlflow_server=any(k.provider == "mlflow" for k in keys),
+        has_any_key=bool(has_wandb_key or settings.server_key),
         upload_mb=settings.upload_max_bytes // (1024 * 1024),
         imports=import_queue.recent(session, project),
     )
@@ -325,7 +337,11 @@ def settings_page():
         render_template(
             "tracking/settings.html",
             form=form,
-            saved=credentials.list_credentials(session, current_user.id),
+            saved=[
+                c
+                for c in credentials.list_credentials(session, current_user.id)
+                if c.provider == "wandb"
+            ],
             server_key=bool(TrackingSettings.current().server_key),
             server_url=TrackingSettings.current().base_url,
         ),
@@ -346,5 +362,11 @@ def delete_key(credential_id: int):
     except DomainError:
         abort(404)
     session.commit()
+    if gone.provider == "mlflow":  # the MLflow settings page lists servers, not keys
+        flash(f"Deleted the MLflow server {gone.base_url}.", "success")
+        return redirect(url_for("tracking.mlflow_settings"), 303)
     flash(f"Deleted your key for {gone.base_url}.", "success")
     return redirect(url_for("tracking.settings_page"), 303)
+
+
+from portfolio.tracking import mlflow_views  # noqa: E402, F401  (its routes join this blueprint)

@@ -254,7 +254,7 @@ def test_registry_and_protocol(wandb_home: Path) -> None:
     assert TEST_KEY not in repr(provider)
     assert isinstance(get_provider("wandb-offline"), TrackingProvider)
     with pytest.raises(TrackingError, match="Unknown tracking provider"):
-        get_provider("mlflow")
+        get_provider("comet")
 
 
 def test_importing_the_provider_does_not_import_wandb() -> None:

@@ -18,6 +18,7 @@ from ...projects import service as projects
 from ...projects.service import SLUG_RE
 from ...public import service as public
 from ...seasons import milestones
+from ...tracking.settings import source_name
 from .. import present, schemas, schemas_public
 from ..pagination import offset_page
 from ..routing import operation
@@ -118,6 +119,7 @@ def public_project(handle: str, slug: str) -> schemas_public.PublicProject:
                 label=link.label or snap.name or snap.run_id,
                 state=snap.state,
                 url=snap.url,
+                source=source_name(link.provider),
                 started_at=snap.started_at,
                 summary=snap.summary,
             )

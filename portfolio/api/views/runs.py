@@ -1,4 +1,4 @@
-"""A project's linked W&B runs: link, list with their sync state, ask for a sync now.
+"""A project's linked W&B and MLflow runs: link, list with their sync state, ask for a sync now.
 
 The rules (checking the run with W&B, keys, duplicates, queueing) are
 tracking.service's, shared with the project's management page; syncing itself
@@ -13,8 +13,9 @@ from ...auth.rules import ValidationError
 from ...auth.tokens import Scope
 from ...db import get_session
 from ...errors import NotFound
-from ...models import RunLink, utcnow
+from ...models import LinkKind, RunLink, utcnow
 from ...projects import access
+from ...tracking import mlflow_link
 from ...tracking import service as tracking
 from ...tracking.link import LinkRow, resolve_target
 from ...tracking.settings import TrackingSettings
@@ -44,6 +45,7 @@ def _out(row: LinkRow, tz_name: str) -> schemas_runs.RunLinkOut:
         kind=str(link.kind),
         provider=link.provider,
         ref=link.ref,
+        server=link.base_url,
         label=link.label,
         hidden=link.hidden,
         tags=[t for t in link.tag_filter.split(",") if t],
@@ -134,7 +136,8 @@ def get_run(project_id: int, link_id: int) -> schemas_runs.RunLinkOut:
 def create_run(
     project_id: int, body: schemas_runs.RunLinkCreate
 ) -> Created | schemas_runs.RunLinkOut:
-    """Link a W&B run by its URL or path (or, with kind "project", follow a W&B project).
+    """Link a W&B or MLflow run by its URL or path (or, with kind "project", follow a W&B
+    project or an MLflow experiment; MLflow needs the server saved in your settings).
 
     The run is checked with W&B first, then queued; the scheduler syncs it within a
     minute. Linking a run that is already linked answers 200 with the existing link,
@@ -146,17 +149,33 @@ def create_run(
     if body.kind == "run" and body.tags:
         raise ValidationError('Tags go with kind "project" (a followed W&B project).', field="tags")
     settings = TrackingSettings.current()
-    kind = "run" if body.kind == "run" else "project"
-    target = resolve_target(session, user, body.ref, kind=kind, settings=settings)
+    mlflow = body.provider == "mlflow"
+    if mlflow:
+        kind = "run" if body.kind == "run" else "experiment"
+        path = mlflow_link.resolve_target(session, user, body.ref, kind=kind).ref.path
+    else:
+        kind = "run" if body.kind == "run" else "project"
+        path = resolve_target(session, user, body.ref, kind=kind, settings=settings).ref.path
     existing = next(
-        (r for r in _flat(tracking.list_links(session, project)) if r.link.ref == target.ref.path),
+        (
+            r
+            for r in _flat(tracking.list_links(session, project))
+            if r.link.ref == path and (r.link.provider == "mlflow") == mlflow
+        ),
         None,
     )
     if existing is not None:
         return _out(existing, user.timezone)
     now = utcnow()
-    if body.kind == "run":
-        link: RunLink = tracking.add_run_link(
+    if mlflow:
+        link: RunLink = mlflow_link.add_mlflow_link(
+            session, project, user, body.ref,
+            kind=LinkKind.run if body.kind == "run" else LinkKind.project_filter,
+            tags=",".join(body.tags), label=body.label, hidden=body.hidden, now=now,
+            settings=settings,
+        )  # fmt: skip
+    elif body.kind == "run":
+        link = tracking.add_run_link(
             session, project, user, body.ref, body.label, body.hidden, now=now, settings=settings
         )
     else:

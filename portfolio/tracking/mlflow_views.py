@@ -1,0 +1,97 @@
+"""MLflow pages on the tracking blueprint: link a run, follow an experiment, save a server.
+
+Thin like views.py: parse the form, call ``mlflow_link`` / ``mlflow_credentials``, commit
+once, redirect; a refused action re-renders the runs page (or the settings page) with the
+reason next to the field and status 422, nothing saved.
+"""
+
+from __future__ import annotations
+
+from flask import flash, make_response, redirect, render_template, url_for
+from flask_login import current_user, login_required
+
+from portfolio.db import get_session
+from portfolio.errors import DomainError
+from portfolio.forms import apply_error
+from portfolio.models import LinkKind, utcnow
+from portfolio.projects.loading import load_project
+from portfolio.tracking import mlflow_credentials, mlflow_link
+from portfolio.tracking.forms import MlflowExperimentForm, MlflowRunForm, MlflowServerForm
+from portfolio.tracking.settings import TrackingSettings
+from portfolio.tracking.views import _manage_url, _page, bp
+
+from ..forms import Form
+
+
+def _link(handle: str, slug: str, form: Form, name: str, kind: LinkKind):
+    """Link a run or follow an experiment from ``form``; re-render with the reason if refused."""
+    session, project, _ = load_project(handle, slug, edit=True)
+    if form.validate_on_submit():
+        try:
+            new = mlflow_link.add_mlflow_link(
+                session, project, current_user, form.ref.data, kind=kind,
+                tags=form.tags.data if kind == LinkKind.project_filter else "",
+                label=form.label.data, hidden=form.hidden.data, now=utcnow(),
+            )  # fmt: skip
+        except DomainError as err:
+            session.rollback()
+            apply_error(form, err)
+        else:
+            session.commit()
+            if kind == LinkKind.run:
+                flash(
+                    f"Linked the MLflow run {new.ref}. Its results arrive within a minute.",
+                    "success",
+                )
+            else:
+                tags = new.tag_filter.replace(",", " or ")
+                which = f"runs tagged {tags}" if tags else "runs"
+                flash(f"Following the {which} of MLflow experiment {new.ref}.", "success")
+            return redirect(_manage_url(handle, project.slug), 303)
+    return _page(session, project, status_code=422, **{name: form})
+
+
+@bp.post("/u/<handle>/<slug>/runs/mlflow/link")
+@login_required
+def add_mlflow_run(handle: str, slug: str):
+    form = MlflowRunForm(prefix="mlrun")
+    return _link(handle, slug, form, "mlflow_run_form", LinkKind.run)
+
+
+@bp.post("/u/<handle>/<slug>/runs/mlflow/follow")
+@login_required
+def add_mlflow_experiment(handle: str, slug: str):
+    form = MlflowExperimentForm(prefix="mlexp")
+    return _link(handle, slug, form, "mlflow_experiment_form", LinkKind.project_filter)
+
+
+@bp.route("/settings/mlflow", methods=["GET", "POST"])
+@login_required
+def mlflow_settings():
+    session = get_session()
+    form = MlflowServerForm()
+    if form.validate_on_submit():
+        try:
+            saved, note = mlflow_credentials.save_server(
+                session, current_user, base_url=form.base_url.data, token=form.token.data,
+                username=form.username.data, password=form.password.data, now=utcnow(),
+                settings=TrackingSettings.current(),
+            )  # fmt: skip
+        except DomainError as err:
+            session.rollback()
+            apply_error(form, err)
+        else:
+            session.commit()
+            flash(f"Saved the MLflow server {saved.base_url}.{note}", "success")
+            return redirect(url_for("tracking.mlflow_settings"), 303)
+    form.token.data = form.password.data = ""  # never echo a secret back
+    response = make_response(
+        render_template(
+            "tracking/mlflow_settings.html",
+            form=form,
+            saved=mlflow_credentials.list_servers(session, current_user.id),
+        ),
+        422 if form.errors or form.form_errors else 200,
+    )
+    response.headers["Cache-Control"] = "no-store"
+    return response
