@@ -12,7 +12,7 @@ from .model import ChartOptions
 from .spec import VL_VERSION
 
 # Bump when build_spec or the renderers change what they produce.
-SPEC_REVISION = 2  # 2: gaps, tick formats, y padding, narrow layout
+SPEC_REVISION = 3  # 2: gaps, tick formats, y padding, narrow layout; 3: thinned static lines
 
 
 @cache

@@ -22,6 +22,7 @@ from .model import (
     unique_labels,
     x_axis_title,
 )
+from .thin import thin_series_indices
 
 VL_VERSION = "5.21"  # the Vega-Lite release vl-convert compiles with and bundles
 SCHEMA = "https://vega.github.io/schema/vega-lite/v5.json"
@@ -95,6 +96,7 @@ def build_spec(
     *,
     style: ChartStyle = PAGE,
     interactive: bool = True,
+    thin: bool = False,
 ) -> dict[str, Any]:
     """Return a Vega-Lite v5 spec of the chosen runs and metrics, with its data inline.
 
@@ -104,6 +106,9 @@ def build_spec(
     hover once vega-embed runs it; static renders ignore those parts.
     Colours follow the order of the runs in `series`: give every chart of a
     project the same, stably ordered list and a run keeps its colour.
+    With `thin` (static renders only) each line keeps about one point per
+    pixel of `style.width` (see portfolio/charts/thin.py); the interactive
+    spec, which can zoom, keeps every stored point.
     """
     selected = options.select(series)
     run_labels = options.run_labels(series)
@@ -114,7 +119,8 @@ def build_spec(
     drawn = {run_labels[s.key] for s in selected}
     runs = [run for run in domain if run in drawn]
     metrics = list(dict.fromkeys(metric_labels[s.metric] for s in selected))
-    values = _data_values(selected, options, run_labels, metric_labels)
+    budget = style.width if thin else None
+    values = _data_values(selected, options, run_labels, metric_labels, budget)
     smoothed = options.smoothing > 0
     flat = ["xs", "ys", "ss"] if smoothed else ["xs", "ys"]
 
@@ -241,7 +247,7 @@ def _headline_only(series: Sequence[ChartSeries], options: ChartOptions) -> Char
 def build_og_spec(title: str, series: Sequence[ChartSeries], options: ChartOptions) -> dict:
     """Return a static 1200x630 spec of the headline (first) metric for Open Graph images."""
     headline = _headline_only(series, options)
-    return build_spec(title, series, headline, style=OG, interactive=False)
+    return build_spec(title, series, headline, style=OG, interactive=False, thin=True)
 
 
 def build_thumb_spec(series: Sequence[ChartSeries], options: ChartOptions) -> dict:
@@ -251,7 +257,7 @@ def build_thumb_spec(series: Sequence[ChartSeries], options: ChartOptions) -> di
     and the metric. The spec's description stays, as the SVG's <title>.
     """
     headline = _headline_only(series, options)
-    return build_spec("", series, headline, style=THUMB, interactive=False)
+    return build_spec("", series, headline, style=THUMB, interactive=False, thin=True)
 
 
 def _data_values(
@@ -259,8 +265,13 @@ def _data_values(
     options: ChartOptions,
     run_labels: dict[str, str],
     metric_labels: dict[str, str],
+    budget: int | None = None,
 ) -> list[dict[str, Any]]:
     """Return one record per series with its points as parallel arrays.
+
+    With a `budget`, each series keeps about that many points, chosen on
+    the raw line after smoothing (so the smoothed line is the full series'
+    EMA) and keeping every gap, log-scale ones included.
 
     A `flatten` transform turns them into one row per point. Columns keep
     the spec (and the SVG render) several times smaller than row objects
@@ -288,6 +299,11 @@ def _data_values(
                     record[column] = [
                         v if v is not None and v > 0 else None for v in record[column]
                     ]
+        if budget is not None:
+            keep = thin_series_indices(record["xs"], record["ys"], budget)
+            for column in ("xs", "ys", "ss"):
+                if column in record:
+                    record[column] = [record[column][i] for i in keep]
         values.append(record)
     return values
 

@@ -2,12 +2,14 @@
 
 Each chart the learner configured becomes a Vega-Lite spec over the visible
 runs' downsampled series, rendered to SVG once per (snapshots, options) and
-cached; the same spec is served as JSON for the interactive view.
+cached. The SVGs draw about one point per pixel of width (`thin=True`); the
+full spec is served as JSON for the interactive view, which can zoom.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,6 +23,7 @@ from ..charts import (
     ChartOptions,
     ChartRenderError,
     ChartSeries,
+    ChartStyle,
     DataTable,
     build_og_spec,
     build_spec,
@@ -141,19 +144,25 @@ def build_figures(
         title = config.get("title") or " and ".join(options.metrics)
         key = chart_cache_key([snap.id for _, snap in runs], options) + f":{title}"
         spec = build_spec(title, series, options, style=PAGE)
-        wide = _cached_svg(f"svg:{key}", project, spec)
-        narrow_spec = build_spec(title, series, options, style=NARROW, interactive=False)
-        narrow = _cached_svg(f"svgn:{key}", project, narrow_spec)
+        wide = _cached_svg(f"svg:{key}", project, _static(title, series, options, style=PAGE))
+        narrow = _cached_svg(f"svgn:{key}", project, _static(title, series, options, style=NARROW))
         figures.append(Figure(index, title, spec, wide, data_table(series, options), narrow))
     return figures
 
 
-def _cached_svg(key: str, project: Project, spec: dict[str, Any]) -> str | None:
-    """Render `spec` to SVG once per key; None (logged) when rendering fails."""
+def _static(
+    title: str, series: list[ChartSeries], options: ChartOptions, *, style: ChartStyle
+) -> Callable[[], dict[str, Any]]:
+    """A builder of the thinned, static spec: built only when the cache misses."""
+    return lambda: build_spec(title, series, options, style=style, interactive=False, thin=True)
+
+
+def _cached_svg(key: str, project: Project, build: Callable[[], dict[str, Any]]) -> str | None:
+    """Render the spec `build` returns to SVG once per key; None (logged) when rendering fails."""
     svg = cache.get(key)
     if svg is None:
         try:
-            svg = render_svg(spec)
+            svg = render_svg(build())
         except ChartRenderError:
             logger.exception("chart rendering failed on project %s", project.id)
             return None
