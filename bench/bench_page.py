@@ -12,7 +12,6 @@ Usage: .venv/bin/python bench/bench_page.py [--log-level INFO] [--redis-url redi
 from __future__ import annotations
 
 import argparse
-import math
 import os
 import re
 import secrets
@@ -22,27 +21,15 @@ import sys
 import tempfile
 import time
 import urllib.request
-from datetime import UTC, datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from sqlmodel import Session  # noqa: E402
-
 from portfolio import create_app  # noqa: E402
-from portfolio.auth import service as accounts  # noqa: E402
 from portfolio.migrate import upgrade  # noqa: E402
-from portfolio.models import (  # noqa: E402
-    MetricSeries,
-    RunLink,
-    RunSnapshot,
-    SyncState,
-    Visibility,
-)
-from portfolio.projects import service as projects  # noqa: E402
-from portfolio.seasons import service as seasons  # noqa: E402
 from tests.deploy.procs import gunicorn_cmd  # noqa: E402
+from tests.e2e.weight import heavy_project  # noqa: E402
 
 STATIC_NAME = "bench-page.html"
 
@@ -59,61 +46,7 @@ def build(instance: str, log_level: str, redis_url: str | None) -> tuple[str, di
         env["REDIS_URL"] = redis_url
     app = create_app({k: v for k, v in env.items()})
     upgrade(app.extensions["engine"])
-    now = datetime.now(UTC)
-    with app.app_context(), Session(app.extensions["engine"]) as s:
-        user = accounts.register(
-            s,
-            email="bench@example.com",
-            handle="bench",
-            display_name="B",
-            password="correct horse battery staple",
-        )
-        season = seasons.ensure_current_and_next(s, now.date())[0]
-        p = projects.create(
-            s,
-            owner=user,
-            season=season,
-            fields=projects.ProjectFields("Bench project", "twenty runs"),
-            team_handles=[],
-            allow_second=False,
-            now=now,
-        )
-        p.visibility, p.headline_metric = Visibility.public, "val/acc"
-        metrics = ["val/acc", "val/loss", "train/loss", "lr", "grad_norm"]
-        p.charts = [
-            {
-                "metrics": [m],
-                "x": "_step",
-                "smoothing": 0.6 if i % 2 else 0.0,
-                "log_y": False,
-                "runs": [],
-            }
-            for i, m in enumerate(metrics)
-        ]
-        for r in range(20):
-            link = RunLink(project_id=p.id, ref=f"e/p/run{r}", sync_state=SyncState.synced)
-            s.add(link)
-            s.flush()
-            snap = RunSnapshot(
-                run_link_id=link.id,
-                run_id=f"run{r}",
-                name=f"run-{r}",
-                state="finished",
-                url=f"https://wandb.ai/e/p/runs/run{r}",
-                summary={m: 0.5 + r / 100 for m in metrics},
-                config={"lr": 10 ** -(r % 4), "layers": r % 3, "seed": 0},
-            )
-            s.add(snap)
-            s.flush()
-            for k, m in enumerate(metrics):
-                pts = [
-                    [x, 0.5 + 0.3 * math.tanh(x / 300) + 0.02 * math.sin(x / 7 + r + k)]
-                    for x in range(1000)
-                ]
-                s.add(MetricSeries(snapshot_id=snap.id, key=m, points=pts, original_count=5000))
-            link.current_snapshot_id = snap.id
-        s.commit()
-    return "/u/bench/bench-project", env
+    return heavy_project(app), env
 
 
 def free_port() -> int:

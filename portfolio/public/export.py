@@ -3,7 +3,9 @@
 Pages are rendered by the app itself, as an anonymous visitor sees them, then
 their site-relative links are rewritten: pages of the export become relative
 paths ending in index.html (so they work from disk), everything else points
-at the live site. Scripts are left out: charts are already inline SVG.
+at the live site. Scripts are left out: charts are already static SVG, and a
+chart the live page loads only when scrolled near is exported as the plain
+<picture> of its <noscript> copy (with no script, nothing would load it).
 Every page carries the app's Content-Security-Policy as a <meta> tag, first
 in <head>, so a remote image in a write-up (a tracking pixel) does not load
 from a learner's exported site either.
@@ -30,6 +32,9 @@ from .service import public_projects
 _LINK = re.compile(r'(href|src|srcset)="(/[^"]*)"')  # our srcset holds one URL
 _QUERY_LINK = re.compile(r'href="(\?[^"]*)"')
 _SCRIPT = re.compile(r"<script\b[^>]*>.*?</script>", re.S)
+_LAZY_CHART = re.compile(
+    r'<picture class="chart-lazy">.*?</picture><noscript>(.*?)</noscript>', re.S
+)
 _HEAD = re.compile(r"<head\b[^>]*>", re.I)
 _CSP_META = f'<meta http-equiv="Content-Security-Policy" content="{escape(META_CSP)}">'
 
@@ -65,7 +70,7 @@ def _rewriter(handle: str, slugs: set[str], base_url: str, depth: int):
 
 
 def _write_page(html: str, target: Path, rewrite, live_url: str) -> None:
-    html = _SCRIPT.sub("", html)
+    html = _LAZY_CHART.sub(r"\1", _SCRIPT.sub("", html))
     # First in <head>: a policy applies only to what comes after it in the document.
     html, found = _HEAD.subn(lambda m: m.group(0) + _CSP_META, html, count=1)
     if not found:

@@ -9,6 +9,7 @@ full spec is served as JSON for the interactive view, which can zoom.
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -40,6 +41,17 @@ from ..models import MetricSeries, Project, RunLink, RunSnapshot
 logger = logging.getLogger(__name__)
 MAX_CHARTS = 8
 MAX_METRICS_PER_CHART = 4
+_SVG_SIZE = re.compile(r'<svg\b[^>]*?\swidth="(\d+(?:\.\d+)?)"[^>]*?\sheight="(\d+(?:\.\d+)?)"')
+
+
+def svg_size(svg: str | None) -> tuple[int, int] | None:
+    """The drawn size of a chart SVG, for the img's width/height.
+
+    The page reserves the chart's box before the image arrives (it may load
+    only when scrolled near), so nothing below it jumps when it does.
+    """
+    match = _SVG_SIZE.search(svg or "")
+    return (round(float(match[1])), round(float(match[2]))) if match else None
 
 
 @dataclass
@@ -50,6 +62,14 @@ class Figure:
     svg: str | None
     table: DataTable
     svg_narrow: str | None = None  # the same chart laid out for a phone
+
+    @property
+    def size(self) -> tuple[int, int] | None:
+        return svg_size(self.svg)
+
+    @property
+    def size_narrow(self) -> tuple[int, int] | None:
+        return svg_size(self.svg_narrow)
 
 
 def chart_options(config: dict[str, Any], visible_ids: set[int]) -> ChartOptions:

@@ -1,17 +1,31 @@
 """Measure what a page puts on the wire in Chromium before the visitor does anything.
 
 Shared by the e2e weight test and bench/bench_weight.py, so the test asserts
-the very figure the benchmark reports.
+the very figure the benchmark reports; `heavy_project` is also the project of
+bench/bench_page.py.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
 from sqlmodel import Session, select
 
-from portfolio.models import Project, RunLink, User, Visibility
+from portfolio.auth import service as accounts
+from portfolio.models import (
+    MetricSeries,
+    Project,
+    RunLink,
+    RunSnapshot,
+    SyncState,
+    User,
+    Visibility,
+)
+from portfolio.projects import service as projects
+from portfolio.seasons import service as seasons
 
 DEMO_LEARNER = "maya-okafor"
 BUDGET = 150_000  # bytes on the wire, headers included
@@ -72,3 +86,65 @@ def demo_project_path(app) -> str:
 
         best = max(projects, key=runs)
         return f"/u/{DEMO_LEARNER}/{best.slug}"
+
+
+def heavy_project(app, runs: int = 20) -> str:
+    """Seed @bench's public project: `runs` runs × 1,000 points, 5 charts; return its path.
+
+    The heaviest page the benchmarks know: every chart draws every run.
+    """
+    now = datetime.now(UTC)
+    with app.app_context(), Session(app.extensions["engine"]) as s:
+        user = accounts.register(
+            s,
+            email="bench@example.com",
+            handle="bench",
+            display_name="B",
+            password="correct horse battery staple",
+        )
+        season = seasons.ensure_current_and_next(s, now.date())[0]
+        p = projects.create(
+            s,
+            owner=user,
+            season=season,
+            fields=projects.ProjectFields("Bench project", "twenty runs"),
+            team_handles=[],
+            allow_second=False,
+            now=now,
+        )
+        p.visibility, p.headline_metric = Visibility.public, "val/acc"
+        metrics = ["val/acc", "val/loss", "train/loss", "lr", "grad_norm"]
+        p.charts = [
+            {
+                "metrics": [m],
+                "x": "_step",
+                "smoothing": 0.6 if i % 2 else 0.0,
+                "log_y": False,
+                "runs": [],
+            }
+            for i, m in enumerate(metrics)
+        ]
+        for r in range(runs):
+            link = RunLink(project_id=p.id, ref=f"e/p/run{r}", sync_state=SyncState.synced)
+            s.add(link)
+            s.flush()
+            snap = RunSnapshot(
+                run_link_id=link.id,
+                run_id=f"run{r}",
+                name=f"run-{r}",
+                state="finished",
+                url=f"https://wandb.ai/e/p/runs/run{r}",
+                summary={m: 0.5 + r / 100 for m in metrics},
+                config={"lr": 10 ** -(r % 4), "layers": r % 3, "seed": 0},
+            )
+            s.add(snap)
+            s.flush()
+            for k, m in enumerate(metrics):
+                pts = [
+                    [x, 0.5 + 0.3 * math.tanh(x / 300) + 0.02 * math.sin(x / 7 + r + k)]
+                    for x in range(1000)
+                ]
+                s.add(MetricSeries(snapshot_id=snap.id, key=m, points=pts, original_count=5000))
+            link.current_snapshot_id = snap.id
+        s.commit()
+    return "/u/bench/bench-project"

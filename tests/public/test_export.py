@@ -105,3 +105,26 @@ def test_export_includes_the_profile_photo(app, session, published, tmp_path):
     html = (site / "index.html").read_text()
     assert f'src="avatar/{name}"' in html
     assert (site / "avatar" / name).read_bytes().startswith(b"\x89PNG")
+
+
+def test_export_shows_charts_the_live_page_loads_lazily(app, session, published, tmp_path):
+    """The live page defers its second chart to charts.js; the export (no scripts) shows it."""
+    maya, project = published
+    project.charts = [{"metrics": ["val/acc"]}, {"metrics": ["train/loss"]}]
+    project.version += 1
+    session.add(project)
+    session.commit()
+    live = app.test_client().get(f"/u/maya/{project.slug}").get_data(as_text=True)
+    assert 'data-src="/u/maya/digit-classifier/charts/1.svg"' in live
+    noscript = r'<noscript><picture>(<source [^>]*>)?<img src="[^"]*/charts/1.svg"'
+    assert re.search(noscript, live)
+    out = tmp_path / "site"
+    export_site(app, out, "maya")
+    page = out / project.slug / "index.html"
+    html = page.read_text()
+    assert "chart-lazy" not in html and "data-src" not in html and "<noscript>" not in html
+    for index in (0, 1):
+        assert html.count(f'src="../digit-classifier/charts/{index}.svg"') == 1
+        assert (out / project.slug / "charts" / f"{index}.svg").exists()
+    for link in _local_links(page):
+        assert (page.parent / link.split("#")[0]).resolve().exists(), link

@@ -3,6 +3,8 @@
 // Markup (the server SVG is the no-JS fallback and stays if anything fails):
 //   <figure class="chart" data-spec-url="/u/ada/mnist/charts/1.vl.json">
 //     <div class="chart-view"><img src="…/charts/1.svg"></div>
+//     (charts after the first: <picture class="chart-lazy"> with data-src, and a
+//     <noscript> copy; see lazyImages below)
 //     <figcaption>…</figcaption>
 //   </figure>
 //   <script src="…/js/charts.js" data-bundle="…/vega-embed-….js" defer></script>
@@ -19,6 +21,54 @@
 // same-origin bundle and spec requests.
 (function () {
   "use strict";
+
+  // Static chart images after the first wait in data-src/data-srcset
+  // (<picture class="chart-lazy">) and load when scrolled near: Chromium's own
+  // loading="lazy" fetches images thousands of px below the fold, ~100 KB each.
+  function showImage(picture) {
+    picture.classList.remove("chart-lazy");
+    Array.prototype.forEach.call(picture.querySelectorAll("[data-srcset]"), function (source) {
+      source.setAttribute("srcset", source.getAttribute("data-srcset"));
+      source.removeAttribute("data-srcset");
+    });
+    var img = picture.querySelector("img[data-src]");
+    if (img) {
+      img.setAttribute("src", img.getAttribute("data-src"));
+      img.removeAttribute("data-src");
+    }
+  }
+
+  // Call fn(element) once for each element, when it comes within 200 px of
+  // the screen (at once where IntersectionObserver is missing).
+  function whenNear(elements, fn) {
+    if (!("IntersectionObserver" in window)) {
+      Array.prototype.forEach.call(elements, fn);
+      return;
+    }
+    var observer = new IntersectionObserver(
+      function (entries) {
+        entries.forEach(function (entry) {
+          if (!entry.isIntersecting) return;
+          observer.unobserve(entry.target);
+          fn(entry.target);
+        });
+      },
+      { rootMargin: "200px 0px" }
+    );
+    Array.prototype.forEach.call(elements, function (element) {
+      observer.observe(element);
+    });
+  }
+
+  function lazyImages() {
+    whenNear(document.querySelectorAll("picture.chart-lazy"), showImage);
+  }
+
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", lazyImages);
+  } else {
+    lazyImages();
+  }
 
   if (!window.fetch || !window.Promise) return;
   var script = document.currentScript;
@@ -171,23 +221,7 @@
 
   // Upgrade every chart as it comes near the screen (a page may hold many).
   function upgradeAll(figures) {
-    if (!("IntersectionObserver" in window)) {
-      Array.prototype.forEach.call(figures, upgrade);
-      return;
-    }
-    var observer = new IntersectionObserver(
-      function (entries) {
-        entries.forEach(function (entry) {
-          if (!entry.isIntersecting) return;
-          observer.unobserve(entry.target);
-          upgrade(entry.target);
-        });
-      },
-      { rootMargin: "200px 0px" }
-    );
-    Array.prototype.forEach.call(figures, function (figure) {
-      observer.observe(figure);
-    });
+    whenNear(figures, upgrade);
   }
 
   function start() {
