@@ -241,3 +241,22 @@ def login_as(client: FlaskClient):
         return client
 
     return do
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """On the PostgreSQL pass (TEST_DATABASE_URL set), run only tests that reach it.
+
+    A test that never asks for `database_url` (directly or through `app`, `session`,
+    `make_user`, …) and is not marked `postgres` does exactly the same work on both
+    passes: it renders charts, parses markdown, builds a wheel or starts its own SQLite
+    app. The SQLite pass has run it; running it again would only cost CI time.
+    """
+    if not os.environ.get("TEST_DATABASE_URL"):
+        return
+    kept, deselected = [], []
+    for item in items:
+        reaches = "database_url" in getattr(item, "fixturenames", ())
+        (kept if reaches or item.get_closest_marker("postgres") else deselected).append(item)
+    if deselected:
+        config.hook.pytest_deselected(items=deselected)
+        items[:] = kept
