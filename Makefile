@@ -64,14 +64,10 @@ lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-# Lint, then the whole suite on SQLite, then again on PostgreSQL when
-# TEST_DATABASE_URL is set (.ci/run sets it to a throwaway database).
+# Lint, then the whole suite on SQLite and, when TEST_DATABASE_URL is set (.ci/run
+# sets it to a throwaway database), on PostgreSQL at the same time (scripts/test-passes.sh).
 test: install $(MLFLOW_VENV)/.installed system-deps node-tools lint
-	env -u TEST_DATABASE_URL $(BIN)/pytest
-	@if [ -n "$$TEST_DATABASE_URL" ]; then \
-		echo "== again on PostgreSQL =="; \
-		$(BIN)/pytest; \
-	fi
+	PYTEST=$(BIN)/pytest bash scripts/test-passes.sh
 
 # Production: the one standalone scheduler process (see README, "Scheduler").
 .PHONY: scheduler

@@ -250,12 +250,18 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     `make_user`, …) and is not marked `postgres` does exactly the same work on both
     passes: it renders charts, parses markdown, builds a wheel or starts its own SQLite
     app. The SQLite pass has run it; running it again would only cost CI time.
+    Browser tests drive pages whose database work the other PostgreSQL tests cover;
+    they run here only when marked `postgres`.
     """
     if not os.environ.get("TEST_DATABASE_URL"):
         return
     kept, deselected = [], []
     for item in items:
-        reaches = "database_url" in getattr(item, "fixturenames", ())
+        names = getattr(item, "fixturenames", ())
+        reaches = "database_url" in names
+        browser = item.get_closest_marker("browser") or {"page", "browser"} & set(names)
+        if browser and not item.get_closest_marker("postgres"):
+            reaches = False
         (kept if reaches or item.get_closest_marker("postgres") else deselected).append(item)
     if deselected:
         config.hook.pytest_deselected(items=deselected)
