@@ -79,6 +79,9 @@ def _init_extensions(app: Flask) -> None:
     from .extensions import cache, csrf, limiter, login_manager
 
     db.init_app(app)
+    from .discovery.index import init_events
+
+    init_events()
     cache.init_app(app)
     login_manager.init_app(app)
     csrf.init_app(app)
@@ -126,6 +129,10 @@ def _register_blueprints(app: Flask) -> None:
 
     app.register_blueprint(tracking_bp)
     app.register_blueprint(client_bp)
+
+    from .discovery.views import bp as discovery_bp
+
+    app.register_blueprint(discovery_bp)
 
     from .api import bp as api_bp
 

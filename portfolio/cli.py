@@ -22,6 +22,13 @@ def register_commands(app: Flask) -> None:
         """Apply migrations up to REVISION (default: head)."""
         migrate.upgrade(get_engine(), revision)
         click.echo(f"Database at {revision}.")
+        if revision == "head":
+            from .discovery.index import fill_if_missing
+
+            with session_scope() as session:
+                if fill_if_missing(session):
+                    session.commit()
+                    click.echo("Search index built.")
 
     @db_cli.command("downgrade")
     @click.argument("revision")
@@ -38,6 +45,20 @@ def register_commands(app: Flask) -> None:
         command.revision(migrate.alembic_config(get_engine()), message=message, autogenerate=True)
 
     app.cli.add_command(db_cli)
+
+    search_cli = AppGroup("search", help="The public search index.")
+
+    @search_cli.command("reindex")
+    def search_reindex() -> None:
+        """Rebuild the search index of public projects from scratch."""
+        from .discovery.index import reindex
+
+        with session_scope() as session:
+            count = reindex(session)
+            session.commit()
+        click.echo(f"Indexed {count} public projects.")
+
+    app.cli.add_command(search_cli)
 
     @app.cli.command("create-admin")
     @click.option("--email", prompt=True)

@@ -10,6 +10,7 @@ from sqlmodel import SQLModel
 import portfolio.models  # noqa: F401  (registers every table on the metadata)
 from portfolio import config as app_config
 from portfolio.db import make_engine
+from portfolio.discovery.engine import include_name
 from portfolio.migrate import migration_lock
 
 config = context.config
@@ -46,6 +47,7 @@ def run_migrations_online() -> None:
             connection=connection,
             target_metadata=target_metadata,
             compare_type=True,
+            include_name=include_name,
             render_as_batch=connection.dialect.name == "sqlite",
         )
         with context.begin_transaction():

@@ -1,6 +1,7 @@
 """SQLModel tables. Import every model here so metadata and Alembic see them."""
 
 from .account import AdminLogEntry, EmailToken, HandleReservation, TokenPurpose, UserSession
+from .discovery import ProjectSearch, ProjectTag
 from .discussion import (
     ApiToken,
     Comment,
@@ -81,6 +82,8 @@ __all__ = [
     "Project",
     "ProjectImage",
     "ProjectMember",
+    "ProjectSearch",
+    "ProjectTag",
     "ProjectSlug",
     "Role",
     "Season",

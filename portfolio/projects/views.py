@@ -94,7 +94,15 @@ def edit(handle: str, slug: str):
         flash("Project saved.", "success")
         return redirect(project_url(project))
     status = 422 if form.errors or form.form_errors else 200
-    return render_template("projects/edit.html", form=form, project=project), status
+    from ..discovery.views import tags_form
+
+    return render_template(
+        "projects/edit.html",
+        form=form,
+        project=project,
+        tag_form=tags_form(session, project),
+        tag_action=project_url(project, "discovery.project_tags"),
+    ), status
 
 
 @bp.post("/u/<handle>/<slug>/milestones")

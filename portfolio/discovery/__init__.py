@@ -1,0 +1,1 @@
+"""Discovery: public search over public projects, and project tags."""
