@@ -17,7 +17,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, case, distinct, exists, func, or_
+from sqlalchemy import and_, case, distinct, exists, func, or_, text
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, select
 
@@ -82,6 +82,18 @@ class Summary:
     done: int
     no_run: int
     quiet: int
+
+
+def without_jit(session: Session) -> None:
+    """Turn PostgreSQL's JIT off for the rest of this transaction.
+
+    Its cost estimate for these season-wide statements (one subquery per row)
+    passes `jit_above_cost`, and compiling took 260 of 360 ms of the learner
+    query at 10,000 learners; the statements themselves run in tens of ms.
+    SET LOCAL ends with the request's transaction, so nothing else is affected.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        session.exec(text("SET LOCAL jit = off"))
 
 
 def _learners_in_scope(season: Season, viewer: User):

@@ -25,6 +25,7 @@ def _filter() -> tuple[OrganiserFilter, Season | None]:
     form.season.choices = [(s.slug, s.title) for s in seasons]
     if not form.validate():
         return form, None
+    organiser.without_jit(session)
     return form, next(s for s in seasons if s.slug == form.season.data)
 
 
