@@ -112,10 +112,12 @@ def _register_blueprints(app: Flask) -> None:
     from .public import project_views  # noqa: F401  (adds the project routes to public.bp)
     from .public.views import bp as public_bp
     from .seasons.admin_views import bp as seasons_admin_bp
+    from .seasons.organiser_views import bp as organiser_bp
     from .seasons.views import bp as seasons_bp
 
-    for bp in (public_bp, auth_bp, admin_bp, seasons_bp, seasons_admin_bp, projects_bp):
+    for bp in (public_bp, auth_bp, admin_bp, seasons_bp, seasons_admin_bp, organiser_bp):
         app.register_blueprint(bp)
+    app.register_blueprint(projects_bp)
 
     from .notify.admin_views import bp as notify_admin_bp
     from .notify.views import bp as notify_bp

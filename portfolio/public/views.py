@@ -108,6 +108,7 @@ ROBOTS_DISALLOW = (
     "/dashboard",
     "/notifications",
     "/mentor",
+    "/organiser",
     "/invitations",
     "/projects/new",
     "/password/",

@@ -2,8 +2,17 @@
 
 from __future__ import annotations
 
-from wtforms import BooleanField, DateField, StringField, TextAreaField, TimeField
-from wtforms.validators import DataRequired, Length, Optional
+from wtforms import (
+    BooleanField,
+    DateField,
+    IntegerField,
+    SelectField,
+    StringField,
+    TextAreaField,
+    TimeField,
+)
+from wtforms.validators import DataRequired, Length, NumberRange, Optional
+from wtforms.widgets import TextInput
 
 from ..forms import Form
 
@@ -57,4 +66,34 @@ class RecordForm(Form):
             "milestones done on time to your profile and project pages. A team project shows "
             "its health only when every member chose this."
         ),
+    )
+
+
+QUIET_DAYS_DEFAULT = 14
+QUIET_DAYS_MAX = 365
+
+
+class OrganiserFilter(Form):
+    """The organiser view's season and "no update in N days" choice (a GET form).
+
+    No CSRF: it only reads, and its URL is meant to be shared and bookmarked.
+    """
+
+    class Meta:
+        csrf = False
+
+    season = SelectField("Season", choices=[])
+    # A text input: a type="number" input may not carry back a bad value such as "abc".
+    days = IntegerField(
+        "No update for (days)",
+        default=QUIET_DAYS_DEFAULT,
+        widget=TextInput(),
+        render_kw={"inputmode": "numeric"},
+        validators=[
+            NumberRange(
+                min=1,
+                max=QUIET_DAYS_MAX,
+                message=f"Give a whole number of days from 1 to {QUIET_DAYS_MAX}.",
+            )
+        ],
     )

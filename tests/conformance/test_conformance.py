@@ -41,6 +41,7 @@ SIGNED_IN_PATHS = [
     "/dashboard",
     "/notifications",
     "/mentor",
+    "/organiser",
     "/settings/profile",
     "/admin/users",
     "/projects/new",
