@@ -35,9 +35,9 @@ from sqlalchemy import func, insert, select, text
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.served import reset  # noqa: E402
 from portfolio import create_app  # noqa: E402
-from portfolio.db import make_engine, session_scope  # noqa: E402
-from portfolio.migrate import upgrade  # noqa: E402
+from portfolio.db import session_scope  # noqa: E402
 from portfolio.models import (  # noqa: E402
     Delivery,
     MemberStatus,
@@ -54,17 +54,6 @@ from portfolio.timeutil import END_OF_DAY, local_to_utc  # noqa: E402
 
 NOW = datetime(2027, 2, 10, 12, 0, tzinfo=UTC)
 ZONES = ["UTC", "Europe/Berlin", "America/Los_Angeles", "Asia/Tokyo", "Asia/Kolkata"]
-
-
-def reset(url: str) -> None:
-    """Drop everything and migrate from empty."""
-    engine = make_engine(url)
-    with engine.begin() as conn:
-        if conn.dialect.name == "postgresql":
-            conn.execute(text("DROP SCHEMA public CASCADE"))
-            conn.execute(text("CREATE SCHEMA public"))
-    engine.dispose()
-    upgrade(make_engine(url))
 
 
 def due_time(rng: random.Random, spread: str, tz_name: str, j: int) -> datetime:

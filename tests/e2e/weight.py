@@ -88,17 +88,18 @@ def demo_project_path(app) -> str:
         return f"/u/{DEMO_LEARNER}/{best.slug}"
 
 
-def heavy_project(app, runs: int = 20) -> str:
-    """Seed @bench's public project: `runs` runs × 1,000 points, 5 charts; return its path.
+def heavy_project(app, runs: int = 20, handle: str = "bench") -> str:
+    """Seed @handle's public project: `runs` runs × 1,000 points, 5 charts; return its path.
 
-    The heaviest page the benchmarks know: every chart draws every run.
+    The heaviest page the benchmarks know: every chart draws every run. bench_page.py
+    seeds one per handle to spread its requests over many project URLs.
     """
     now = datetime.now(UTC)
     with app.app_context(), Session(app.extensions["engine"]) as s:
         user = accounts.register(
             s,
-            email="bench@example.com",
-            handle="bench",
+            email=f"{handle}@example.com",
+            handle=handle,
             display_name="B",
             password="correct horse battery staple",
         )
@@ -147,4 +148,4 @@ def heavy_project(app, runs: int = 20) -> str:
                 s.add(MetricSeries(snapshot_id=snap.id, key=m, points=pts, original_count=5000))
             link.current_snapshot_id = snap.id
         s.commit()
-    return "/u/bench/bench-project"
+    return f"/u/{handle}/bench-project"
