@@ -58,3 +58,10 @@ class RecordForm(Form):
             "its health only when every member chose this."
         ),
     )
+
+
+class RefreezeForm(Form):
+    note = StringField(
+        "Why freeze again",
+        validators=[DataRequired(message="Say why the figures are frozen again."), Length(max=500)],
+    )
