@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import io
 import json
+import math
 import re
 import runpy
 import tomllib
@@ -132,14 +133,26 @@ def _load_projects(session: Session, data: dict[str, Any], now: datetime) -> dic
             allow_second=True,
             now=min(now, started),
         )
-        plan = milestones.list_for(session, project.id)
-        for position in spec.get("done", []):
-            done_at = min(now, plan[position].due_at - timedelta(hours=5))
-            milestones.complete(session, project, plan[position], note="", now=done_at)
+        # Set before milestones are done: each one freezes the headline figures then.
+        project.headline_metric = spec.get("headline_metric", "")
+        project.headline_goal = MetricGoal(spec.get("headline_goal", "max"))
+        run_dirs: list[str] = []
         if spec.get("runs"):
             runs = runs or demo_runs()
-            for run_dir in runs[spec["runs"]]:
+            run_dirs = runs[spec["runs"]]
+        plan = milestones.list_for(session, project.id)
+        done = spec.get("done", [])
+        imported = 0
+        for count, position in enumerate(done, start=1):
+            # The runs arrive over the milestones, so the progress timeline moves.
+            upto = math.ceil(len(run_dirs) * count / len(done))
+            for run_dir in run_dirs[imported:upto]:
                 import_offline(session, project, None, run_dir, now=now)
+            imported = upto
+            done_at = min(now, plan[position].due_at - timedelta(hours=5))
+            milestones.complete(session, project, plan[position], note="", now=done_at)
+        for run_dir in run_dirs[imported:]:
+            import_offline(session, project, None, run_dir, now=now)
         body = spec.get("body", "").strip()
         for name in sorted(set(_image_names(body))):
             figure = images.save_image(
@@ -154,8 +167,6 @@ def _load_projects(session: Session, data: dict[str, Any], now: datetime) -> dic
         project.body_md = body
         project.visibility = Visibility(spec["visibility"])
         project.comment_policy = spec.get("comment_policy", project.comment_policy)
-        project.headline_metric = spec.get("headline_metric", "")
-        project.headline_goal = MetricGoal(spec.get("headline_goal", "max"))
         project.charts = [{"runs": [], "title": "", **chart} for chart in spec.get("charts", [])]
         project.updated_at = project.last_activity_at = min(now, started + timedelta(days=30))
         session.add(project)

@@ -2,9 +2,9 @@
 
 Jobs call portfolio services (scheduler → services, never the reverse). Two kinds:
 
-- **singleton** jobs (season rollover, queueing reminders and digests, stale-feedback
-  flags) sweep the whole database; they run on the one process that holds the lease
-  (``coordinator.py``), and a standby takes over when that process dies;
+- **singleton** jobs (season rollover, queueing reminders and digests, milestone
+  freezes, stale-feedback flags) sweep the whole database; they run on the one process
+  that holds the lease (``coordinator.py``), and a standby takes over when it dies;
 - **work-queue** jobs (email delivery, run syncs, offline imports) run on every
   scheduler process and claim rows with leases (``FOR UPDATE SKIP LOCKED`` on
   PostgreSQL), so each process added adds throughput.
@@ -68,6 +68,8 @@ def queue_job(id: str, func: Callable[[Flask], Any], setting: str, seconds: int)
 JOBS: list[JobSpec] = [
     JobSpec("season_rollover", jobs.season_rollover, "cron", {"hour": 0, "minute": 5}, 6 * 3600),
     JobSpec("queue_reminders", jobs.queue_reminders, "interval", {"minutes": 5}, 5 * 60),
+    # Open milestones that came due keep what the project showed then (idempotent).
+    JobSpec("freeze_due_milestones", jobs.freeze_due_milestones, "interval", {"minutes": 10}, 600),
     # Hourly: each mentor's Monday 08:00 comes at a different UTC hour.
     JobSpec("mentor_digest", jobs.mentor_digest, "cron", {"minute": 2}, 30 * 60),
     JobSpec("flag_stale_feedback", jobs.flag_stale_feedback, "cron", {"minute": 17}, 30 * 60),

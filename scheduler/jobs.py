@@ -19,6 +19,7 @@ from portfolio.discussion import feedback
 from portfolio.discussion.rules import Limits
 from portfolio.models import utcnow
 from portfolio.notify import digest, outbox, reminders
+from portfolio.seasons import freezes
 from portfolio.seasons import service as seasons
 from portfolio.tracking import import_queue, sync_pool
 from portfolio.tracking import service as tracking
@@ -101,6 +102,15 @@ def season_rollover(app: Flask, today: date | None = None) -> None:
         session = get_session()
         seasons.ensure_current_and_next(session, today or utcnow().date())
         session.commit()
+
+
+def freeze_due_milestones(app: Flask, now: datetime | None = None) -> int:
+    """Freeze the figures of open milestones that came due (at most once each)."""
+    with app.app_context():
+        session = get_session()
+        count = freezes.freeze_due(session, now=now or utcnow())
+        session.commit()
+        return count
 
 
 def mentor_digest(app: Flask, now: datetime | None = None) -> int:

@@ -24,6 +24,7 @@ from ..models import (
     MemberStatus,
     MentorAssignment,
     Milestone,
+    MilestoneFreeze,
     Notification,
     NotificationPreference,
     Project,
@@ -95,6 +96,10 @@ def user_data(session: Session, user: User) -> dict[str, Any]:
         "invitations": invitations,
         "milestones": _rows(
             session, select(Milestone).where(col(Milestone.project_id).in_(project_ids))
+        ),
+        "milestone_freezes": _rows(
+            session,
+            select(MilestoneFreeze).where(col(MilestoneFreeze.project_id).in_(project_ids)),
         ),
         "images": _rows(
             session, select(ProjectImage).where(col(ProjectImage.project_id).in_(project_ids))

@@ -125,3 +125,30 @@ class ProjectImage(SQLModel, table=True):
     height: int
     size: int
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+
+
+class MilestoneFreeze(SQLModel, table=True):
+    """What the project's results showed when a milestone was reached, copied out of the
+    snapshots so that later syncs (which replace and delete snapshots) never change it.
+
+    One row per milestone: written when it is marked done, or by the scheduler at its
+    due time while it is still open (a later completion replaces that one); a learner may
+    re-freeze a done milestone once (``refrozen_at``, ``note``).
+    """
+
+    __tablename__ = "milestone_freezes"
+
+    id: int | None = Field(default=None, primary_key=True)
+    milestone_id: int = Field(foreign_key="milestones.id", unique=True, ondelete="CASCADE")
+    project_id: int = Field(foreign_key="projects.id", index=True, ondelete="CASCADE")
+    reason: str = Field(default="done", max_length=16)  # "done" or "due"
+    frozen_at: datetime = Field(sa_type=UTCDateTime, nullable=False)
+    headline_metric: str = Field(default="", max_length=200)
+    headline_goal: str = Field(default="max", max_length=8)
+    # [{"link_id", "name", "source", "value", "series": [[x, y], ...]}] of the runs
+    # that were visible (not hidden) then; values are copies of untrusted tracker data.
+    runs: list[dict[str, Any]] = Field(
+        default_factory=list, sa_column=Column(JSON, nullable=False, default=list)
+    )
+    refrozen_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    note: str = Field(default="", max_length=500)

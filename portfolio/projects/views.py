@@ -1,4 +1,4 @@
-"""Planning, viewing and editing projects and their milestones."""
+"""Planning, viewing and editing projects (milestone routes: seasons/milestone_views.py)."""
 
 from __future__ import annotations
 
@@ -11,8 +11,6 @@ from ..forms import ActionForm, apply_error, commit_or_show
 from ..models import utcnow
 from ..seasons import milestones
 from ..seasons import service as seasons
-from ..seasons.forms import CompleteForm, MilestoneForm
-from ..timeutil import zone
 from . import service
 from .forms import ProjectEditForm, ProjectForm
 from .loading import load_project, project_url
@@ -105,82 +103,6 @@ def edit(handle: str, slug: str):
     ), status
 
 
-@bp.post("/u/<handle>/<slug>/milestones")
-@login_required
-def add_milestone(handle: str, slug: str):
-    session, project, season = _load(handle, slug, edit=True)
-    form = MilestoneForm()
-    if form.validate_on_submit() and commit_or_show(
-        session, form, lambda: milestones.add(session, project, season, **_milestone_fields(form))
-    ):
-        flash("Milestone added.", "success")
-        return redirect(project_url(project))
-    return _milestone_error(form)
-
-
-@bp.route("/u/<handle>/<slug>/milestones/<int:milestone_id>", methods=["GET", "POST"])
-@login_required
-def edit_milestone(handle: str, slug: str, milestone_id: int):
-    session, project, season = _load(handle, slug, edit=True)
-    milestone = _milestone(session, project, milestone_id)
-    local = milestone.due_at.astimezone(zone(current_user.timezone))
-    form = MilestoneForm(
-        data={"title": milestone.title, "due_date": local.date(), "due_time": local.time()}
-    )
-    if form.validate_on_submit() and commit_or_show(
-        session,
-        form,
-        lambda: milestones.update(session, project, season, milestone, **_milestone_fields(form)),
-    ):
-        flash("Milestone saved.", "success")
-        return redirect(project_url(project))
-    status = 422 if form.errors or form.form_errors else 200
-    return render_template(
-        "projects/milestone.html", form=form, project=project, milestone=milestone
-    ), status
-
-
-@bp.post("/u/<handle>/<slug>/milestones/<int:milestone_id>/done")
-@login_required
-def complete_milestone(handle: str, slug: str, milestone_id: int):
-    session, project, _ = _load(handle, slug, edit=True)
-    milestone = _milestone(session, project, milestone_id)
-    form = CompleteForm()
-    if not form.validate_on_submit():
-        return _milestone_error(form)
-    milestones.complete(session, project, milestone, note=form.note.data or "", now=utcnow())
-    session.commit()
-    flash(f"“{milestone.title}” is done. Well done!", "success")
-    if request.form.get("back") == "dashboard":
-        return redirect(url_for("seasons.dashboard"))
-    return redirect(project_url(project))
-
-
-@bp.post("/u/<handle>/<slug>/milestones/<int:milestone_id>/reopen")
-@login_required
-def reopen_milestone(handle: str, slug: str, milestone_id: int):
-    session, project, _ = _load(handle, slug, edit=True)
-    milestone = _milestone(session, project, milestone_id)
-    if not ActionForm().validate_on_submit():
-        abort(400)
-    milestones.reopen(session, project, milestone, now=utcnow())
-    session.commit()
-    return redirect(project_url(project))
-
-
-@bp.post("/u/<handle>/<slug>/milestones/<int:milestone_id>/delete")
-@login_required
-def delete_milestone(handle: str, slug: str, milestone_id: int):
-    session, project, _ = _load(handle, slug, edit=True)
-    milestone = _milestone(session, project, milestone_id)
-    if not ActionForm().validate_on_submit():
-        abort(400)
-    milestones.delete(session, project, milestone, now=utcnow())
-    session.commit()
-    flash("Milestone deleted.", "success")
-    return redirect(project_url(project))
-
-
 @bp.post("/u/<handle>/<slug>/carry")
 @login_required
 def carry(handle: str, slug: str):
@@ -217,32 +139,3 @@ def answer_invitation(invitation_id: int, answer: str):
     session.commit()
     flash("Invitation accepted." if answer == "accept" else "Invitation declined.", "success")
     return redirect(url_for("projects.invitations"))
-
-
-def _milestone(session, project, milestone_id):
-    try:
-        return milestones.get(session, project, milestone_id)
-    except DomainError:
-        abort(404)
-
-
-def _milestone_fields(form: MilestoneForm) -> dict:
-    """The milestone form's values as the milestone service takes them."""
-    return {
-        "title": form.title.data,
-        "day": form.due_date.data,
-        "at": form.due_time.data,
-        "tz_name": current_user.timezone,
-        "now": utcnow(),
-    }
-
-
-def _milestone_error(form):
-    """A small form posted from a list failed: show what was wrong, with a way back."""
-    messages = [
-        f"{getattr(form, name).label.text}: {error}"
-        for name, errors in form.errors.items()
-        for error in errors
-    ]
-    messages += list(form.form_errors)
-    return render_template("projects/form_error.html", messages=messages), 422

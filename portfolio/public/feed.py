@@ -12,7 +12,7 @@ from sqlmodel import Session, col, select
 from ..discussion import updates as discussion
 from ..markdown import MarkdownTooLong, render_markdown
 from ..models import Project, User
-from . import service
+from . import progress, service
 
 MAX_ENTRIES = 50
 
@@ -59,12 +59,33 @@ def _excerpt(html: Markup | None, limit: int = 300) -> str:
     return text if len(text) <= limit else text[: limit - 1].rsplit(" ", 1)[0] + "…"
 
 
+def _milestone_summary(title: str, note: str, point: progress.Checkpoint | None) -> str:
+    """The note, then the figures frozen for the milestone and the change since the last."""
+    parts = [note or f"{title} is done."]
+    if point is not None and point.best is not None:
+        runs = len(point.runs)
+        parts.append(
+            f"{point.metric} {point.shown}, best run {point.best.name} "
+            f"({runs} run{'' if runs == 1 else 's'})."
+        )
+    if point is not None and point.change:
+        parts.append(point.change + ".")
+    return " ".join(parts)
+
+
 def profile_feed(session: Session, user: User) -> Feed:
     """The newest entries about a learner's public projects: new projects, done
     milestones and progress updates, each with its own author."""
     projects = [p for p, _ in service.public_projects(session, user)]
     ids = [p.id for p in projects]
     milestones = service.completed_milestones(session, ids)
+    with_done = {project.id for _, project in milestones}
+    checkpoints = {
+        c.milestone.id: c
+        for project in projects
+        if project.id in with_done
+        for c in progress.timeline(session, project)
+    }
     updates = discussion.public_updates(session, ids)
     people_ids = {p.owner_id for p in projects} | {u.author_id for u, _ in updates}
     people = {u.id: u for u in session.exec(select(User).where(col(User.id).in_(people_ids))).all()}
@@ -93,7 +114,7 @@ def profile_feed(session: Session, user: User) -> Feed:
             f"milestone-{m.id}",
             f"{p.title}: {m.title} done",
             m.done_at,
-            summary=m.done_note or f"{m.title} is done.",
+            summary=_milestone_summary(m.title, m.done_note, checkpoints.get(m.id)),
         )
         for m, p in milestones
     ]

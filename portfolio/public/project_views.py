@@ -33,9 +33,9 @@ from ..projects import access, images, publishing
 from ..projects import service as projects
 from ..projects.loading import load_project
 from ..seasons import health, milestones, public_record
-from ..seasons.forms import CompleteForm, MilestoneForm
+from ..seasons.forms import CompleteForm, MilestoneForm, RefreezeForm
 from ..storage import StorageNotFound
-from . import page_cache, service
+from . import page_cache, progress, service
 from .cards import site_card_png
 from .figures import og_png
 from .views import bp
@@ -94,6 +94,8 @@ def project(handle: str, slug: str):
         as_visitor = editor and request.args.get("view") == "visitor"
         can_edit = editor and not as_visitor
         viewer = None if as_visitor else current_user
+        checkpoints = progress.timeline(session, proj)
+        owner_edits = can_edit and proj.owner_id == current_user.id
         html = render_template(
             "public/project.html",
             project=proj,
@@ -107,6 +109,8 @@ def project(handle: str, slug: str):
             ),
             write_up=service.write_up(proj),
             milestones=milestones.list_for(session, proj.id),
+            checkpoints=checkpoints,
+            progress_chart=progress.chart_svg(checkpoints),
             health=state,
             stats=stats,
             show_health=public_record.shows_health(session, proj, viewer),
@@ -119,6 +123,7 @@ def project(handle: str, slug: str):
             # and an anonymous page must not set a cookie (it is cached and shared).
             milestone_form=MilestoneForm(formdata=None) if can_edit else None,
             complete_form=CompleteForm(formdata=None) if can_edit else None,
+            refreeze_form=RefreezeForm(formdata=None) if owner_edits else None,
             bundle=bundle_filename(),
             now=now,
         )

@@ -97,3 +97,10 @@ class OrganiserFilter(Form):
             )
         ],
     )
+
+
+class RefreezeForm(Form):
+    note = StringField(
+        "Why freeze again",
+        validators=[DataRequired(message="Say why the figures are frozen again."), Length(max=500)],
+    )

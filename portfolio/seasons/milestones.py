@@ -13,6 +13,7 @@ from ..errors import NotFound
 from ..models import Milestone, Project, Season
 from ..notify.reminders import cancel_reminders
 from ..timeutil import END_OF_DAY, local_to_utc, to_local, week_due
+from . import freezes
 
 # A due date may sit a little outside its season, but not far.
 GRACE_AFTER_END = timedelta(days=30)
@@ -181,6 +182,9 @@ def complete(
     _touch(project, now)
     session.add(project)
     session.flush()
+    # What the results showed now is kept for the progress timeline (later syncs
+    # replace the snapshots); a milestone that already has its figures keeps them.
+    freezes.freeze(session, project, milestone, reason="done", now=now)
     return milestone
 
 

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta, timezone
 
 from sqlmodel import select
 
-from portfolio.models import Milestone, Notification, Project, Visibility
+from portfolio.models import Milestone, MilestoneFreeze, Notification, Project, Visibility
 
 from .conftest import World, problem
 
@@ -100,6 +100,9 @@ def test_milestones(client, session, world: World, make_user):
     again = client.post(f"{base}/{mid}/complete", headers=headers).get_json()
     assert again["done_at"] == body["done_at"]  # completing twice keeps the first time
     assert client.get(f"{base}/{mid}", headers=headers).get_json()["done"]
+    # Completing through the API freezes the figures as the page's button does.
+    frozen = select(MilestoneFreeze).where(MilestoneFreeze.milestone_id == mid)
+    assert session.exec(frozen).one().reason == "done"
 
     # A milestone of another project is not reachable through this one.
     other = session.exec(

@@ -36,6 +36,7 @@ def test_every_job_is_registered_with_the_safety_options(app) -> None:
         assert set(found) == {
             "season_rollover",
             "queue_reminders",
+            "freeze_due_milestones",
             "deliver_emails",
             "sync_due_runs",
             "mentor_digest",
