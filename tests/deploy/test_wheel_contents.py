@@ -16,6 +16,7 @@ def test_wheel_leaves_out_devtools_and_tests(tmp_path):
     wheel = build_wheel(tmp_path / "dist")
     names = zipfile.ZipFile(wheel).namelist()
     assert "portfolio/tracking/sync.py" in names  # the product is there
+    assert "portfolio/markdown/sanitize.py" in names
     leaked = [
         name
         for name in names
