@@ -314,7 +314,9 @@ def main() -> None:
     """Run a dev server: ``python -m devtools.wandb --port 8765``."""
     import argparse
 
-    parser = argparse.ArgumentParser(description="Fake W&B GraphQL server (dev/test only).")
+    parser = argparse.ArgumentParser(
+        prog="python -m devtools.wandb", description="Fake W&B GraphQL server (dev/test only)."
+    )
     parser.add_argument("--port", type=int, default=8765)
     parser.add_argument("--api-key", default=None, help="require this key (default: any)")
     parser.add_argument("--latency", type=float, default=0.0, help="seconds per answer")
