@@ -2,7 +2,7 @@
 
 Everything runs on 127.0.0.1 in this process and stops by itself:
 
-1. two fake W&B servers (portfolio/tracking/fakeserver.py): a healthy one, and a hanging
+1. two fake W&B servers (devtools/wandb/fakeserver.py): a healthy one, and a hanging
    one that answers every request after ``--latency`` seconds (60 by default);
 2. a fresh database (a SQLite file, or ``--database-url``), migrated, with one project and
    ``--links`` due run links on each server (the learner's key saved for the hanging one);
@@ -35,6 +35,7 @@ from sqlmodel import Session, select
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from devtools.wandb.fakeserver import FakeRun, FakeWandb  # noqa: E402
 from portfolio import create_app  # noqa: E402
 from portfolio.db import make_engine  # noqa: E402
 from portfolio.migrate import upgrade  # noqa: E402
@@ -48,7 +49,6 @@ from portfolio.models import (  # noqa: E402
     User,
 )
 from portfolio.tracking import credentials  # noqa: E402
-from portfolio.tracking.fakeserver import FakeRun, FakeWandb  # noqa: E402
 from scheduler import jobs  # noqa: E402
 
 KEY = "k" * 40

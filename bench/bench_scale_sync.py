@@ -4,7 +4,7 @@ Everything runs on 127.0.0.1 and stops by itself:
 
 1. a throwaway PostgreSQL database is created and migrated, with one project and
    ``--links`` W&B run links, all due;
-2. the fake W&B server (portfolio/tracking/fakeserver.py) answers every GraphQL request
+2. the fake W&B server (devtools/wandb/fakeserver.py) answers every GraphQL request
    after ``--latency`` seconds (500 ms by default, like a distant, busy tracker), so a
    sync spends its time waiting, not computing;
 3. ``--processes`` scheduler processes (1, then 2) start; after the first sync (the
@@ -36,10 +36,10 @@ from sqlmodel import Session
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from devtools.wandb.fakeserver import FakeRun, FakeWandb  # noqa: E402
 from portfolio.db import make_engine  # noqa: E402
 from portfolio.migrate import upgrade  # noqa: E402
 from portfolio.models import Project, RunLink, Season, SyncState, User  # noqa: E402
-from portfolio.tracking.fakeserver import FakeRun, FakeWandb  # noqa: E402
 
 PY = sys.executable
 PG = os.environ.get("BENCH_PG", "postgresql+psycopg://postgres@127.0.0.1:5432")

@@ -10,17 +10,8 @@ from .bundle import bundle_filename, bundle_version, vega_embed_bundle, write_bu
 from .cache import chart_cache_key
 from .model import STEP, ChartOptions, ChartSeries, clean_label, default_metric, ema
 from .render import ChartRenderError, check_svg, render_png, render_svg, static_spec
-from .spec import (
-    NARROW,
-    OG,
-    PAGE,
-    THUMB,
-    VL_VERSION,
-    ChartStyle,
-    build_og_spec,
-    build_spec,
-    build_thumb_spec,
-)
+from .spec import VL_VERSION, build_og_spec, build_spec, build_thumb_spec
+from .style import NARROW, OG, PAGE, THUMB, ChartStyle
 from .table import TABLE_COLUMNS, DataTable, TableRow, data_table, distinguishing_digits
 
 __all__ = [

@@ -57,8 +57,13 @@ def dev_wandb_command(port: int, api_key: str) -> None:
 
     A development tool only: it answers the W&B client's GraphQL queries from memory.
     """
-    from portfolio.tracking.fakeserver import FakeWandb
-    from portfolio.tracking.fakeserver_runs import seed_demo
+    try:  # devtools/ lives in a checkout only: the wheel leaves it out
+        from devtools.wandb.fakeserver import FakeWandb
+        from devtools.wandb.fakeserver_runs import seed_demo
+    except ImportError as exc:
+        raise click.ClickException(
+            "dev-wandb needs a source checkout (devtools/ is not installed with the wheel)."
+        ) from exc
 
     fake = FakeWandb(api_key=api_key, default_entity="demo-learner", port=port)
     seed_demo(fake)

@@ -29,7 +29,7 @@ from portfolio.tracking.link import (
 from portfolio.tracking.settings import TrackingSettings
 from portfolio.tracking.snapshots import headline_metrics, replace_snapshot
 from portfolio.tracking.status import Status, describe
-from portfolio.tracking.sync import apply, claim_due, fetch, prepare, record_crash, sync_link
+from portfolio.tracking.sync import apply, claim_due, fetch, prepare, record_crash
 
 __all__ = [
     "KeySource",
@@ -54,7 +54,6 @@ __all__ = [
     "request_sync",
     "resolve_key",
     "save_credential",
-    "sync_link",
     "unlink",
     "update_link",
 ]

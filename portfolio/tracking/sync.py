@@ -15,7 +15,8 @@ transaction (let alone a row lock) is held while W&B is being asked:
    (``snapshots.replace_snapshot``) and bumps the project's page version, or records the
    error with exponential backoff and keeps the last good snapshot.
 
-``sync_link`` runs phases 2-4 in a row, for callers that sync one link directly.
+``sync_pool.sync_due`` runs the phases for the scheduler job; there is no shortcut that
+syncs one link in a single transaction.
 """
 
 from __future__ import annotations
@@ -247,13 +248,3 @@ def record_crash(session: Session, link_id: int, *, now: datetime) -> None:
         _fail(link, Unavailable(CRASH_MESSAGE), now)
         session.add(link)
         session.flush()
-
-
-def sync_link(
-    session: Session, link: RunLink, *, now: datetime, settings: TrackingSettings | None = None
-) -> str:
-    """Sync one link now (prepare, fetch, apply); the caller commits."""
-    plan = prepare(session, link.id, settings=settings)
-    if plan is None:
-        return "gone"
-    return apply(session, plan, fetch(plan), now=now)

@@ -21,6 +21,7 @@ from sqlalchemy import text
 from sqlmodel import select
 from werkzeug.serving import make_server
 
+from devtools.wandb.fakeserver import FakeRun, FakeWandb
 from portfolio.auth import tokens
 from portfolio.models import (
     ApiToken,
@@ -33,7 +34,6 @@ from portfolio.models import (
     User,
     Visibility,
 )
-from portfolio.tracking.fakeserver import FakeRun, FakeWandb
 from portfolio.tracking.wandb_provider import configure_wandb
 
 TOKEN_STATES = ("none", "read", "revoked", "expired", "other", "write")

@@ -19,8 +19,8 @@ import pytest
 from seasons_client import SeasonsWarning, link_run
 from sqlmodel import select
 
+from devtools.wandb.fakeserver import FakeWandb
 from portfolio.models import ImportState, OfflineImport, RunLink, RunSnapshot
-from portfolio.tracking.fakeserver import FakeWandb
 from scheduler import jobs
 
 from .conftest import World

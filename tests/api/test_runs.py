@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+from devtools.wandb.fakeserver import FakeRun, FakeWandb
 from portfolio.models import RunLink, SyncState
-from portfolio.tracking.fakeserver import FakeRun, FakeWandb
 
 from .conftest import World, problem, snapshot_tables
 

@@ -100,6 +100,21 @@ COLLECT_STATIC = ["python", "-m", "portfolio.static_files"]
 SCHEDULER = ["python", "-m", "scheduler"]
 
 
+def build_wheel(dist: Path) -> Path:
+    """Build the project's wheel into ``dist`` as the Dockerfile does and return its path.
+
+    The Dockerfile's build, minus the isolated build env (hatchling is in `test`).
+    """
+    subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "--no-build-isolation"]
+        + ["-w", str(dist), str(ROOT)],
+        check=True,
+        capture_output=True,
+    )
+    (wheel,) = dist.glob("seasons-*.whl")
+    return wheel
+
+
 def gunicorn_cmd(python: str | Path = sys.executable, *, port: int, workers: int = 2) -> list[str]:
     """SERVE with this repository's gunicorn.conf.py, on a loopback port."""
     conf = SERVE.index("gunicorn.conf.py")

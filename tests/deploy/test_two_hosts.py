@@ -24,7 +24,7 @@ from PIL import Image
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from portfolio.tracking.fakeserver import FakeRun, FakeWandb
+from devtools.wandb.fakeserver import FakeRun, FakeWandb
 from tests.conftest import CSRF_RE, TEST_PASSWORD
 
 from .procs import app_env, free_port, gunicorn_cmd, running

@@ -16,6 +16,7 @@ from .procs import (
     MIGRATE,
     ROOT,
     app_env,
+    build_wheel,
     fetch,
     free_port,
     gunicorn_cmd,
@@ -33,15 +34,7 @@ def _venv_with_wheel(tmp_path: Path) -> Path:
     through a .pth line (a plain path: the editable install's finder is not loaded), so
     only `portfolio`, `scheduler` and `app` come from the wheel.
     """
-    dist = tmp_path / "dist"
-    subprocess.run(
-        # The Dockerfile's build, minus the isolated build env (hatchling is in `test`).
-        [sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "--no-build-isolation"]
-        + ["-w", str(dist), str(ROOT)],
-        check=True,
-        capture_output=True,
-    )
-    (wheel,) = dist.glob("seasons-*.whl")
+    wheel = build_wheel(tmp_path / "dist")
     venv = tmp_path / "venv"
     subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
     python = venv / "bin" / "python"

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from portfolio.tracking.fakeserver import FakeWandb
+from devtools.wandb.fakeserver import FakeWandb
 from portfolio.tracking.wandb_provider import WandbProvider, configure_wandb
 
 TEST_KEY = "seasonstestkey" * 3  # wandb refuses keys shorter than 40 characters

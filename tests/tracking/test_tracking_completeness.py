@@ -17,14 +17,15 @@ from pathlib import Path
 import pytest
 from sqlmodel import func, select
 
+from devtools.wandb.fakeserver import FakeRun, FakeWandb
+from devtools.wandb.fakeserver_runs import fake_run_from_offline
 from portfolio.models import ImportState, MetricSeries, OfflineImport, RunLink, RunSnapshot
 from portfolio.tracking import imports, sync
-from portfolio.tracking.fakeserver import FakeRun, FakeWandb
-from portfolio.tracking.fakeserver_runs import fake_run_from_offline
 from portfolio.tracking.offline import OfflineProvider
 from scheduler import jobs
 from tests.conftest import csrf_token
 
+from .syncing import sync_now
 from .test_tracking_import import NOW
 from .test_tracking_import_queue import queue
 from .test_tracking_views import post
@@ -217,13 +218,13 @@ def test_a_sync_that_turns_a_finished_run_running_is_held(
 
     new = links.add_run_link(session, project, learner, whole_path(whole), now=NOW)
     session.commit()
-    assert sync.sync_link(session, new, now=NOW) == "synced"
+    assert sync_now(session, new, now=NOW) == "synced"
     session.commit()
     kept = current(session, new)
     assert kept.state == "finished" and steps(session, kept.id) == STEPS
 
     fake_wandb.add_run(fake_run_from_offline(runs.half))  # same path: W&B now answers this
-    assert sync.sync_link(session, new, now=NOW) == "synced"
+    assert sync_now(session, new, now=NOW) == "synced"
     session.commit()
     assert current(session, new).id == kept.id
     expected = f"The new result says the run is running again ({runs.half_steps} of 300 steps)"

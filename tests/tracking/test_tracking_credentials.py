@@ -12,11 +12,11 @@ import pytest
 from cryptography.fernet import InvalidToken
 from sqlalchemy import text
 
+from devtools.wandb.fakeserver import FakeWandb
 from portfolio.auth.rules import ValidationError
 from portfolio.errors import NotFound
 from portfolio.models import RunLink, SyncState, TrackingCredential
 from portfolio.tracking import credentials
-from portfolio.tracking.fakeserver import FakeWandb
 
 from .conftest import TEST_KEY
 

@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 import requests
 
+from devtools.wandb.fakeserver import FakeWandb
 from portfolio.tracking import errors
 from portfolio.tracking.errors import ConnectionRefused, HostNotFound, TimedOut, TlsFailed
-from portfolio.tracking.fakeserver import FakeWandb
 from portfolio.tracking.provider import TrackingError
 from portfolio.tracking.wandb_provider import WandbProvider
 

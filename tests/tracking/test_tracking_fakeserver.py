@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
+from devtools.wandb.fakeserver import FakeRun, FakeWandb, basic_auth, operation_name
 from portfolio.tracking import values
-from portfolio.tracking.fakeserver import FakeRun, FakeWandb, basic_auth, operation_name
 
 from .conftest import TEST_KEY, make_provider
 

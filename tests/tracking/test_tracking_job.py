@@ -8,9 +8,9 @@ import pytest
 from sqlalchemy import text
 from sqlmodel import Session, select
 
+from devtools.wandb.fakeserver import FakeWandb
 from portfolio.models import LinkKind, RunLink, RunSnapshot, SyncState
 from portfolio.tracking import link, sync
-from portfolio.tracking.fakeserver import FakeWandb
 from scheduler import jobs
 
 from .test_tracking_wandb import add_run

@@ -7,11 +7,11 @@ from datetime import UTC, datetime
 import pytest
 from sqlmodel import func, select
 
+from devtools.wandb.fakeserver import FakeWandb, basic_auth
 from portfolio.auth.rules import ValidationError
 from portfolio.errors import Forbidden
 from portfolio.models import LinkKind, RunLink, SyncState
 from portfolio.tracking import credentials, link
-from portfolio.tracking.fakeserver import FakeWandb, basic_auth
 
 from .conftest import TEST_KEY
 from .test_tracking_wandb import add_run

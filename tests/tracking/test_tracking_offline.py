@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
+from devtools.wandb.fakeserver import FakeWandb
+from devtools.wandb.fakeserver_runs import fake_run_from_offline
 from portfolio.tracking.downsample import SeriesAccumulator
-from portfolio.tracking.fakeserver import FakeWandb
-from portfolio.tracking.fakeserver_runs import fake_run_from_offline
 from portfolio.tracking.offline import OfflineImportError, OfflineProvider, find_run_file
 from portfolio.tracking.provider import RunData
 

@@ -14,9 +14,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlmodel import Session, select
 
+from devtools.wandb.fakeserver import FakeWandb
 from portfolio.models import RunLink, SyncState, TrackerHost, TrackingCredential
 from portfolio.tracking import credentials, hosts
-from portfolio.tracking.fakeserver import FakeWandb
 from scheduler import jobs
 
 from .conftest import TEST_KEY

@@ -8,11 +8,12 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlmodel import func, select
 
+from devtools.wandb.fakeserver import FakeWandb
 from portfolio.models import MetricSeries, Project, RunLink, RunSnapshot, SyncState
 from portfolio.tracking import link, snapshots, sync
-from portfolio.tracking.fakeserver import FakeWandb
 from portfolio.tracking.provider import RateLimited, Unavailable
 
+from .syncing import sync_now
 from .test_tracking_wandb import HISTORY, add_run
 
 NOW = datetime(2027, 1, 10, 12, 0, tzinfo=UTC)
@@ -48,7 +49,7 @@ def test_sync_stores_what_the_fake_served(
 ) -> None:
     """Name, state, URL, tags, summary, config and every history point, NaN and inf kept."""
     version = project.version
-    assert sync.sync_link(session, linked, now=NOW, settings=settings) == "synced"
+    assert sync_now(session, linked, now=NOW, settings=settings) == "synced"
     session.commit()
     snap = session.get(RunSnapshot, linked.current_snapshot_id)
     assert snap.run_id == "abc123" and snap.state == "finished"
@@ -85,7 +86,7 @@ def test_running_runs_sync_every_15_minutes_and_long_ones_are_downsampled(
         {"_step": i, "loss": 1.0 / (i + 1) + (5.0 if i == 3_333 else 0.0)} for i in range(5_000)
     ]
     add_run(fake_wandb, state="running", history=history)
-    sync.sync_link(session, linked, now=NOW, settings=settings)
+    sync_now(session, linked, now=NOW, settings=settings)
     session.commit()
     session.refresh(linked)
     assert linked.next_sync_at == NOW + timedelta(minutes=15)
@@ -100,13 +101,13 @@ def test_a_new_sync_replaces_the_old_snapshot(
     session, fake_wandb: FakeWandb, linked: RunLink, settings
 ) -> None:
     """The second sync swaps in a new snapshot and deletes the old one with its series."""
-    sync.sync_link(session, linked, now=NOW, settings=settings)
+    sync_now(session, linked, now=NOW, settings=settings)
     session.commit()
     first = linked.current_snapshot_id
     # trained further: more steps (fewer would be held, see test_tracking_completeness.py)
     history = [{"_step": i, "acc": 0.99} for i in range(8)]
     add_run(fake_wandb, summary={"acc": 0.99}, history=history)
-    sync.sync_link(session, linked, now=NOW + timedelta(days=1), settings=settings)
+    sync_now(session, linked, now=NOW + timedelta(days=1), settings=settings)
     session.commit()
     session.refresh(linked)
     assert linked.current_snapshot_id != first
@@ -132,7 +133,7 @@ def test_failed_sync_keeps_the_last_good_snapshot(
     mode: str, operations: set, message: str, retryable: bool,
 ) -> None:  # fmt: skip
     """401, 404, 429, 5xx, timeout, malformed JSON: old data intact, error in plain words."""
-    sync.sync_link(session, linked, now=NOW, settings=settings)
+    sync_now(session, linked, now=NOW, settings=settings)
     session.commit()
     good = linked.current_snapshot_id
     before = counts(session)
@@ -140,7 +141,7 @@ def test_failed_sync_keeps_the_last_good_snapshot(
     version = project.version
     fake_wandb.fail(mode, operations=operations, delay=5)
     later = NOW + timedelta(days=1)
-    assert sync.sync_link(session, linked, now=later, settings=settings) == "error"
+    assert sync_now(session, linked, now=later, settings=settings) == "error"
     session.commit()
     session.refresh(linked)
     session.refresh(project)
@@ -167,13 +168,13 @@ def test_a_second_failure_backs_off_further_and_success_resets(
 ) -> None:
     """failures counts up; a successful sync clears the error."""
     fake_wandb.fail("server_error", operations={"Run"}, times=4)  # core tries each twice
-    sync.sync_link(session, linked, now=NOW, settings=settings)
-    sync.sync_link(session, linked, now=NOW, settings=settings)
+    sync_now(session, linked, now=NOW, settings=settings)
+    sync_now(session, linked, now=NOW, settings=settings)
     session.commit()
     session.refresh(linked)
     assert linked.failures == 2 and linked.next_sync_at == NOW + timedelta(minutes=10)
     assert linked.current_snapshot_id is None  # never synced: nothing to show yet
-    assert sync.sync_link(session, linked, now=NOW, settings=settings) == "synced"
+    assert sync_now(session, linked, now=NOW, settings=settings) == "synced"
     session.commit()
     session.refresh(linked)
     assert linked.failures == 0 and linked.last_error == ""
@@ -189,7 +190,7 @@ def test_nan_and_infinity_are_stored_as_strings(
         config={"x": math.nan, "nested": {"y": math.inf}},
         history=[{"_step": 0, "m": math.inf}, {"_step": 1, "m": 1.0}],
     )
-    sync.sync_link(session, linked, now=NOW, settings=settings)
+    sync_now(session, linked, now=NOW, settings=settings)
     session.commit()
     snap = session.get(RunSnapshot, linked.current_snapshot_id)
     assert snap.summary == {"a": "Infinity", "b": "-Infinity", "c": "NaN"}
@@ -214,7 +215,7 @@ def test_a_crash_while_saving_rolls_back_everything(
     session, fake_wandb: FakeWandb, linked: RunLink, settings, monkeypatch
 ) -> None:
     """An error after the new rows were flushed leaves the old snapshot and no orphans."""
-    sync.sync_link(session, linked, now=NOW, settings=settings)
+    sync_now(session, linked, now=NOW, settings=settings)
     session.commit()
     good, before = linked.current_snapshot_id, counts(session)
 
@@ -224,7 +225,7 @@ def test_a_crash_while_saving_rolls_back_everything(
     real = snapshots.delete_snapshots
     monkeypatch.setattr(snapshots, "delete_snapshots", explode)
     with pytest.raises(RuntimeError):
-        sync.sync_link(session, linked, now=NOW, settings=settings)
+        sync_now(session, linked, now=NOW, settings=settings)
     session.rollback()
     monkeypatch.setattr(snapshots, "delete_snapshots", real)
     session.refresh(linked)
@@ -235,7 +236,7 @@ def test_headline_metrics_for_reminders(session, linked: RunLink, project, setti
     """The best visible run's headline value, formatted, for reminder emails."""
     from portfolio.notify.reminder_mail import headline_metrics
 
-    sync.sync_link(session, linked, now=NOW, settings=settings)
+    sync_now(session, linked, now=NOW, settings=settings)
     stored = session.get(Project, project.id)
     stored.headline_metric = "acc"
     session.add(stored)

@@ -7,6 +7,7 @@ import io
 import pytest
 from sqlmodel import func, select
 
+from devtools.wandb.fakeserver import FakeWandb
 from portfolio.models import (
     ImportState,
     OfflineImport,
@@ -16,7 +17,6 @@ from portfolio.models import (
     TrackingCredential,
     Visibility,
 )
-from portfolio.tracking.fakeserver import FakeWandb
 from scheduler import jobs
 from tests.conftest import csrf_token
 

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from devtools.wandb.fakeserver import FakeRun, FakeWandb, basic_auth
 from portfolio.tracking.downsample import SeriesAccumulator
-from portfolio.tracking.fakeserver import FakeRun, FakeWandb, basic_auth
 from portfolio.tracking.provider import (
     MissingApiKey,
     NotFound,

@@ -6,7 +6,7 @@ import math
 from pathlib import Path
 from typing import Any
 
-from portfolio.tracking.fakeserver import FakeRun, FakeWandb
+from devtools.wandb.fakeserver import FakeRun, FakeWandb
 
 
 def revive_non_finite(value: Any) -> Any:

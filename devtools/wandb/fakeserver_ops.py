@@ -11,7 +11,7 @@ import json
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from portfolio.tracking.fakeserver import FakeRun, FakeWandb
+    from devtools.wandb.fakeserver import FakeRun, FakeWandb
 
 RUN_OPERATIONS = frozenset(
     {
@@ -165,7 +165,7 @@ def _sample(rows: list[dict[str, Any]], samples: int) -> list[dict[str, Any]]:
 
 
 def _strict(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    from portfolio.tracking.fakeserver import strict_json
+    from devtools.wandb.fakeserver import strict_json
 
     return strict_json(rows)
 

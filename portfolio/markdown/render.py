@@ -1,10 +1,8 @@
-"""Render user markdown to sanitized HTML: the one way user text becomes markup.
+"""Render markdown: Python-Markdown with our extensions, then the sanitizer.
 
 Python-Markdown (tables, fenced code through Pygments, footnotes, table of
-contents, task lists, ``$math$``) renders first; nh3 then keeps only the tags,
-attributes, classes and URL schemes listed here. Raw HTML in the source is
-escaped, not interpreted, so what an author types is what a reader sees, and
-the sanitizer only ever has to vet markup that our own extensions produce.
+contents, task lists, ``$math$``) renders first, with raw HTML escaped and the
+cost bounds of ``bounds.py``; ``sanitize.cleaner`` then vets the result.
 """
 
 from __future__ import annotations
@@ -13,23 +11,30 @@ import html
 import logging
 import re
 import threading
-from collections.abc import Callable
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import Any, ClassVar
 from xml.etree.ElementTree import Element, tostring
 from xml.sax.saxutils import unescape as xml_unescape
 
 import markdown
-import nh3
 from latex2mathml.converter import convert_to_element
 from markdown.extensions import Extension
 from markdown.extensions.toc import slugify_unicode
-from markdown.preprocessors import Preprocessor
 from markdown.treeprocessors import Treeprocessor
 from markupsafe import Markup
 from pygments.formatters import HtmlFormatter
-from pygments.token import STANDARD_TYPES
+
+from .bounds import (
+    FOOTNOTE_RE,
+    LINK_PATTERNS,
+    LINK_SCAN_BUDGET,
+    BlockLinesPreprocessor,
+    LinkScanBudget,
+    LinkText,
+    table_test,
+    windowed_eval_id,
+)
+from .sanitize import CHECKBOX_ATTRIBUTES, IMG_ATTRIBUTES, cleaner
 
 logger = logging.getLogger(__name__)
 
@@ -107,117 +112,7 @@ class _MathTreeprocessor(Treeprocessor):
                 el.text = self.md.htmlStash.store(mathml)
 
 
-# --- bounded cost -----------------------------------------------------------
-# Python-Markdown is not written for hostile input: some 100 KB texts take
-# minutes to hours (upstream issue #798). Each bound below removes one such
-# case found by tests/test_markdown.py and leaves ordinary text unchanged.
-
-_MAX_LINK_BRACKETS = 32  # "[" and "]" looked at to find where a link's text ends
-_LINK_SCAN_BUDGET = 1_000_000  # characters of "(url "title")" scanned per document...
-_LINK_TARGET_WIDE = 8192  # ...scanning this far for each link while the budget lasts,
-_LINK_TARGET_NARROW = 128  # and only this far once a hostile text has used it up
-_MAX_BLOCK_LINES = 1000  # lines in a row without a blank one
-_REFERENCE_ID_WIDTH = 1000  # as CommonMark's 999-character limit on link labels
-_FOOTNOTE_RE = r"\[\^([^\]]{0,200})\]"  # was [^\]]*, rescanning to the end from each "[^"
-_BRACKET_RE = re.compile(r"[\[\]]")
-_LINK_PATTERNS = (
-    "reference",
-    "link",
-    "image_link",
-    "image_reference",
-    "short_reference",
-    "short_image_ref",
-)
-
-
-class _LinkText:
-    """Do LinkInlineProcessor.getText without walking to the end from every "[".
-
-    Gives up after _MAX_LINK_BRACKETS brackets, and remembers answers for the
-    string at hand, since six link patterns ask about the same "[" in turn.
-    """
-
-    def __init__(self) -> None:
-        self._data = ""
-        self._seen: dict[int, tuple[str, int, bool]] = {}
-
-    def get_text(self, data: str, index: int) -> tuple[str, int, bool]:
-        if data is not self._data:
-            self._data, self._seen = data, {}
-        found = self._seen.get(index)
-        if found is None:
-            found = self._seen[index] = self._scan(data, index)
-        return found
-
-    @staticmethod
-    def _scan(data: str, index: int) -> tuple[str, int, bool]:
-        depth = 1
-        for seen, m in enumerate(_BRACKET_RE.finditer(data, index)):
-            if seen == _MAX_LINK_BRACKETS:
-                break
-            depth += 1 if m.group() == "[" else -1
-            if depth == 0:
-                return data[index : m.start()], m.end(), True
-        return "", len(data), False
-
-
-def _windowed_eval_id(eval_id: Callable[..., tuple[Any, int, bool]]) -> Callable[..., Any]:
-    def bounded(data: str, index: int, text: str) -> tuple[Any, int, bool]:
-        link_id, end, handled = eval_id(data[index : index + _REFERENCE_ID_WIDTH], 0, text)
-        return link_id, index + end, handled
-
-    return bounded
-
-
-class _LinkScanBudget:
-    """Bound LinkInlineProcessor.getLink, which walks from each "(" to its ")"."""
-
-    def __init__(self) -> None:
-        self.remaining = _LINK_SCAN_BUDGET
-
-    def wrap(self, get_link: Callable[..., tuple[Any, Any, int, bool]]) -> Callable[..., Any]:
-        def bounded(data: str, index: int) -> tuple[Any, Any, int, bool]:
-            width = _LINK_TARGET_WIDE if self.remaining > 0 else _LINK_TARGET_NARROW
-            window = data[index : index + width]
-            href, title, end, handled = get_link(window, 0)
-            self.remaining -= end if handled else len(window)
-            return href, title, index + end, handled
-
-        return bounded
-
-
-def _table_test(test: Callable[[Element, str], bool]) -> Callable[[Element, str], bool]:
-    """Look at a table's first two rows before TableProcessor.test splits the whole block."""
-
-    def bounded(parent: Element, block: str) -> bool:
-        first = block.find("\n")
-        second = block.find("\n", first + 1)
-        if first < 0 or "|" not in block[:first]:
-            return False
-        separator = block[first + 1 : second if second >= 0 else len(block)]
-        return "|" in separator and not separator.strip(" \t|:-") and test(parent, block)
-
-    return bounded
-
-
-class _BlockLinesPreprocessor(Preprocessor):
-    """Break runs of more than _MAX_BLOCK_LINES lines with a blank line.
-
-    Several block processors rescan the rest of a block after each line they
-    take (a horizontal rule, a setext heading), so 25,000 lines without a
-    blank one take minutes. A longer table or list is split in two.
-    """
-
-    def run(self, lines: list[str]) -> list[str]:
-        out: list[str] = []
-        run = 0
-        for line in lines:
-            run = run + 1 if line.strip() else 0
-            if run > _MAX_BLOCK_LINES:
-                out.append("")
-                run = 1
-            out.append(line)
-        return out
+# --- rendering --------------------------------------------------------------
 
 
 class _CachedStyleHtmlFormatter(HtmlFormatter):
@@ -232,10 +127,6 @@ class _CachedStyleHtmlFormatter(HtmlFormatter):
             self._tables[self.style] = (self.ttype2class, self.class2style)
         else:
             self.ttype2class, self.class2style = tables
-
-
-_IMG_ATTRIBUTES = {"loading": "lazy", "decoding": "async", "referrerpolicy": "no-referrer"}
-_CHECKBOX_ATTRIBUTES = {"type": "checkbox", "disabled": "disabled"}
 
 
 class _FinishTreeprocessor(Treeprocessor):
@@ -256,9 +147,9 @@ class _FinishTreeprocessor(Treeprocessor):
         size = sum(len(block) for block in self.md.htmlStash.rawHtmlBlocks)
         for el in root.iter():
             if el.tag == "img":
-                el.attrib.update(_IMG_ATTRIBUTES)
+                el.attrib.update(IMG_ATTRIBUTES)
             elif el.tag == "input":  # only pymdownx.tasklist makes these
-                el.attrib.update(_CHECKBOX_ATTRIBUTES)
+                el.attrib.update(CHECKBOX_ATTRIBUTES)
             size += 2 * len(el.tag) + len(el.text or "") + len(el.tail or "")
             size += sum(len(k) + len(v) + 4 for k, v in el.attrib.items())
         if size > MAX_HTML_CHARS:
@@ -290,7 +181,7 @@ class _SeasonsExtension(Extension):
 
     def __init__(self) -> None:
         super().__init__()
-        self.budget = _LinkScanBudget()
+        self.budget = LinkScanBudget()
 
     def extendMarkdown(self, md: markdown.Markdown) -> None:
         md.registerExtension(self)
@@ -302,26 +193,26 @@ class _SeasonsExtension(Extension):
         md.treeprocessors.register(_MathTreeprocessor(md), "seasons-math", 15)
         md.treeprocessors.register(_FinishTreeprocessor(md), "seasons-finish", 4)
         # After fenced code is set aside (25), so long code blocks stay whole.
-        md.preprocessors.register(_BlockLinesPreprocessor(md), "seasons-block-lines", 15)
-        link_text = _LinkText()
-        for name in _LINK_PATTERNS:
+        md.preprocessors.register(BlockLinesPreprocessor(md), "seasons-block-lines", 15)
+        link_text = LinkText()
+        for name in LINK_PATTERNS:
             pattern = md.inlinePatterns[name]
             pattern.getText = link_text.get_text  # type: ignore[attr-defined]
             if hasattr(pattern, "evalId"):  # [text][id]
-                pattern.evalId = _windowed_eval_id(pattern.evalId)
+                pattern.evalId = windowed_eval_id(pattern.evalId)
             else:  # [text](url "title")
                 pattern.getLink = self.budget.wrap(pattern.getLink)  # type: ignore[attr-defined]
         table = md.parser.blockprocessors["table"]
-        table.test = _table_test(table.test)  # type: ignore[method-assign]
+        table.test = table_test(table.test)  # type: ignore[method-assign]
         footnote = md.inlinePatterns["footnote"]
         md.inlinePatterns.register(
-            type(footnote)(_FOOTNOTE_RE, footnote.footnotes),  # type: ignore[attr-defined]
+            type(footnote)(FOOTNOTE_RE, footnote.footnotes),  # type: ignore[attr-defined]
             "footnote",
             175,  # as markdown.extensions.footnotes registers it
         )
 
     def reset(self) -> None:
-        self.budget.remaining = _LINK_SCAN_BUDGET
+        self.budget.remaining = LINK_SCAN_BUDGET
 
 
 # --- markdown ---------------------------------------------------------------
@@ -375,102 +266,6 @@ def _markdown() -> markdown.Markdown:
     return md
 
 
-# --- sanitizer --------------------------------------------------------------
-
-_MATHML_TAGS = frozenset(
-    "math mrow mi mn mo ms mtext mspace msup msub msubsup mfrac msqrt mroot mstyle "
-    "mtable mtr mtd mover munder munderover mpadded mphantom menclose merror".split()
-)
-_MATHML_ATTRS = frozenset(
-    "display mathvariant mathsize mathcolor mathbackground stretchy fence separator form "
-    "lspace rspace largeop movablelimits symmetric minsize maxsize accent accentunder "
-    "displaystyle scriptlevel width height depth voffset linebreak linethickness notation "
-    "columnalign rowalign columnspacing rowspacing columnlines rowlines frame".split()
-)
-# Lengths such as "0.5em", "-0.5width", "thinmathspace"; under 100 units so that
-# \rule{9999em}{9999em} cannot paint over the page.
-_MATHML_LENGTH_RE = re.compile(r"[+-]?(?:\d{1,2}(?:\.\d*)?|\.\d+)?[a-z%]*")
-_MATHML_LENGTH_ATTRS = frozenset(
-    "mathsize lspace rspace minsize maxsize width height depth voffset".split()
-)
-_MATHML_COLOR_RE = re.compile(r"#?[A-Za-z0-9]{1,20}")
-
-_TAGS = {
-    *"p br hr h1 h2 h3 h4 h5 h6 strong em b i code pre blockquote".split(),
-    *"ul ol li a img table thead tbody tr th td div span sup sub input".split(),
-    *_MATHML_TAGS,
-}
-_ATTRIBUTES = {
-    "a": {"href", "title"},
-    "img": {"src", "alt", "title"},
-    "ol": {"start"},
-    "li": {"id"},
-    "sup": {"id"},
-    **{f"h{n}": {"id"} for n in range(1, 7)},
-    **dict.fromkeys(_MATHML_TAGS, _MATHML_ATTRS),
-}
-# Fixed values, set by _FinishTreeprocessor. (nh3's set_tag_attribute_values
-# would also do, but emits them in a random order, so the same text would give
-# different HTML, and different ETags, in different processes.)
-_TAG_ATTRIBUTE_VALUES = {
-    "th": {"align": {"left", "center", "right"}},
-    "td": {"align": {"left", "center", "right"}},
-    "input": {"type": {"checkbox"}, "disabled": {"", "disabled"}, "checked": {"", "checked"}},
-    "img": {name: {value} for name, value in _IMG_ATTRIBUTES.items()},
-    "math": {"xmlns": {"http://www.w3.org/1998/Math/MathML"}},
-}
-_PYGMENTS_CLASSES = {cls for cls in STANDARD_TYPES.values() if cls}
-_ALLOWED_CLASSES = {
-    "div": {"codehilite", "footnote", "toc", "math-display", "math-error", "table-wrap"},
-    "span": {"math", "math-error", *_PYGMENTS_CLASSES},
-    "ul": {"task-list"},
-    "li": {"task-list-item"},
-    "a": {"footnote-ref", "footnote-backref"},
-}
-_URL_SCHEMES = {"http", "https", "mailto"}
-_SCHEME_RE = re.compile(r"([a-zA-Z][a-zA-Z0-9+.-]*):")
-_URL_JUNK_RE = re.compile(r"[\x00-\x20\x7f]")  # browsers ignore these inside a scheme
-
-
-def _make_attribute_filter(id_prefix: str):
-    def attribute_filter(tag: str, attr: str, value: str) -> str | None:
-        if attr == "id":
-            # A fixed prefix keeps ids off the page's own ids and off window.* names.
-            return id_prefix + value
-        if attr == "href" and value.startswith("#"):
-            return "#" + id_prefix + value[1:]
-        if tag == "img" and attr == "src":
-            scheme = _SCHEME_RE.match(_URL_JUNK_RE.sub("", value))
-            if scheme and scheme.group(1).lower() not in {"http", "https"}:
-                return None
-        if tag in _MATHML_TAGS:
-            if attr in _MATHML_LENGTH_ATTRS and not _MATHML_LENGTH_RE.fullmatch(value):
-                return None
-            if attr in {"mathcolor", "mathbackground"} and not _MATHML_COLOR_RE.fullmatch(value):
-                return None
-        return value
-
-    return attribute_filter
-
-
-@lru_cache(maxsize=64)
-def _cleaner(id_prefix: str) -> nh3.Cleaner:
-    return nh3.Cleaner(
-        tags=_TAGS,
-        clean_content_tags={"script", "style"},
-        attributes=_ATTRIBUTES,
-        attribute_filter=_make_attribute_filter(id_prefix),
-        strip_comments=True,
-        link_rel="nofollow noopener ugc",
-        tag_attribute_values=_TAG_ATTRIBUTE_VALUES,
-        url_schemes=_URL_SCHEMES,
-        allowed_classes=_ALLOWED_CLASSES,
-    )
-
-
-# --- public API -------------------------------------------------------------
-
-
 def render_document(text: str, *, id_prefix: str = DEFAULT_ID_PREFIX) -> RenderedMarkdown:
     """Render markdown to sanitized HTML plus its table of contents.
 
@@ -492,10 +287,8 @@ def render_document(text: str, *, id_prefix: str = DEFAULT_ID_PREFIX) -> Rendere
         headings = _count_headings(md.toc_tokens)  # type: ignore[attr-defined]
     finally:
         md.reset()
-    cleaner = _cleaner(id_prefix)
-    return RenderedMarkdown(
-        html=Markup(cleaner.clean(body)), toc=Markup(cleaner.clean(toc)), headings=headings
-    )
+    clean = cleaner(id_prefix).clean
+    return RenderedMarkdown(html=Markup(clean(body)), toc=Markup(clean(toc)), headings=headings)
 
 
 def render_markdown(text: str, *, toc: bool = False, id_prefix: str = DEFAULT_ID_PREFIX) -> Markup:

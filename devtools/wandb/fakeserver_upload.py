@@ -23,7 +23,7 @@ import re
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from portfolio.tracking.fakeserver import FakeRun, FakeWandb
+    from devtools.wandb.fakeserver import FakeRun, FakeWandb
 
 WRITE_OPERATIONS = frozenset({"UpsertBucket", "CreateRunFiles"})
 FILE_STREAM_RE = re.compile(r"^/files/([^/]+)/([^/]+)/([^/]+)/file_stream/?$")
@@ -40,7 +40,7 @@ def write_answer(fake: FakeWandb, operation: str, variables: dict[str, Any]) -> 
 
 
 def _upsert(fake: FakeWandb, variables: dict[str, Any]) -> dict[str, Any]:
-    from portfolio.tracking.fakeserver import FakeRun
+    from devtools.wandb.fakeserver import FakeRun
 
     entity = str(variables.get("entity") or fake.default_entity)
     project = str(variables.get("project") or "uncategorized")
@@ -84,7 +84,7 @@ def _unwrap_config(text: str) -> dict[str, Any]:
 
 
 def _revive(value: Any) -> Any:
-    from portfolio.tracking.fakeserver_runs import revive_non_finite  # it imports fakeserver
+    from devtools.wandb.fakeserver_runs import revive_non_finite  # it imports fakeserver
 
     return revive_non_finite(value)
 

@@ -18,8 +18,8 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-from portfolio.tracking.fakeserver_ops import answer
-from portfolio.tracking.fakeserver_upload import (
+from devtools.wandb.fakeserver_ops import answer
+from devtools.wandb.fakeserver_upload import (
     FILE_STREAM_RE,
     UPLOAD_PREFIX,
     WRITE_OPERATIONS,
@@ -311,15 +311,17 @@ def _make_handler(fake: FakeWandb) -> type[BaseHTTPRequestHandler]:
 
 
 def main() -> None:
-    """Run a dev server: ``python -m portfolio.tracking.fakeserver --port 8765``."""
+    """Run a dev server: ``python -m devtools.wandb --port 8765``."""
     import argparse
 
-    parser = argparse.ArgumentParser(description="Fake W&B GraphQL server (dev/test only).")
+    parser = argparse.ArgumentParser(
+        prog="python -m devtools.wandb", description="Fake W&B GraphQL server (dev/test only)."
+    )
     parser.add_argument("--port", type=int, default=8765)
     parser.add_argument("--api-key", default=None, help="require this key (default: any)")
     parser.add_argument("--latency", type=float, default=0.0, help="seconds per answer")
     args = parser.parse_args()
-    from portfolio.tracking.fakeserver_runs import seed_demo
+    from devtools.wandb.fakeserver_runs import seed_demo
 
     fake = FakeWandb(
         api_key=args.api_key, default_entity="demo-learner", port=args.port, latency=args.latency
