@@ -40,6 +40,7 @@ import time
 from collections.abc import Iterator
 from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -125,12 +126,20 @@ def setup_database(url: str) -> tuple[object, int]:
         return engine, link.id
 
 
-def child_ingest(url: str, rows: Iterator[tuple[int, dict[str, float]]]) -> dict[str, float]:
-    """Time rows → downsample_rows → replace_snapshot → commit (rows may parse as they go)."""
+def child_ingest(
+    url: str,
+    rows: Iterator[tuple[int, dict[str, float]]] | None = None,
+    columns: Iterator[tuple[str, Any, Any]] | None = None,
+) -> dict[str, float]:
+    """Time rows (or, given, columns) → accumulator → downsample → replace_snapshot → commit.
+
+    Rows and columns may parse as they go; ``columns`` is what a provider's
+    ``iter_history_columns`` yields (``SeriesAccumulator.add_columns``, as sync does).
+    """
     from sqlmodel import Session, select
 
     from portfolio.models import MetricSeries, Project, RunLink
-    from portfolio.tracking.downsample import downsample_rows
+    from portfolio.tracking.downsample import SeriesAccumulator, downsample_rows
     from portfolio.tracking.provider import RunData
     from portfolio.tracking.snapshots import bump, replace_snapshot
 
@@ -138,7 +147,13 @@ def child_ingest(url: str, rows: Iterator[tuple[int, dict[str, float]]]) -> dict
     now = datetime.now(UTC)
     rss_before = peak_rss_mb()
     started, cpu = time.perf_counter(), time.process_time()
-    series = downsample_rows(rows, KEYS)
+    if columns is None:
+        series = downsample_rows(rows or iter(()), KEYS)
+    else:
+        accumulator = SeriesAccumulator(KEYS)
+        for key, steps, numbers in columns:
+            accumulator.add_columns(key, steps, numbers)
+        series = accumulator.downsample()
     run = RunData(
         provider="wandb", path="bench/bench/run", run_id="run", name="bench", state="finished",
         summary={k: v for k, v in metrics_at(999_999).items()}, config={"lr": 3e-4},

@@ -7,9 +7,10 @@ MLflow serves it: one ``metrics/get-history`` answer per metric and page of 25,0
 ``{"metrics": [{"key", "value", "timestamp", "step"}, ...], "next_page_token": ...}``.
 
 - ``parse``: ``json.loads`` of every page (nothing kept): the baseline.
-- ``ingest-mlflow``: every page parsed and mapped by ``mlflow_provider.page_rows`` (what
-  the provider does with each answer), streamed through ``downsample_rows`` and stored by
-  ``snapshots.replace_snapshot``, as bench_ingest's ``child_ingest`` does for W&B rows.
+- ``ingest-mlflow``: every page parsed and mapped by ``mlflow_history.page_columns`` into
+  float step/value arrays (what ``MlflowProvider.iter_history_columns``, the sync's path,
+  does with each answer), appended by ``SeriesAccumulator.add_columns``, downsampled and
+  stored by ``snapshots.replace_snapshot``, as bench_ingest's ``child_ingest`` does.
 
 Like bench_ingest, each measurement runs in a fresh interpreter (peak RSS is per process).
 """
@@ -27,6 +28,7 @@ import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -58,20 +60,20 @@ def pages(folder: Path) -> Iterator[tuple[str, bytes]]:
         yield KEYS[int(path.name[:2])], path.read_bytes()
 
 
-def mlflow_history(folder: Path) -> Iterator[tuple[int, dict[str, float]]]:
-    """Parse pages and map them as the MLflow provider does (``page_rows``)."""
-    from portfolio.tracking.mlflow_provider import page_rows
+def mlflow_columns(folder: Path) -> Iterator[tuple[str, Any, Any]]:
+    """Parse pages and map them as ``MlflowProvider.iter_history_columns`` does."""
+    from portfolio.tracking.mlflow_history import page_columns
 
     for key, body in pages(folder):
-        yield from page_rows(json.loads(body).get("metrics"), key)
+        yield key, *page_columns(json.loads(body).get("metrics"), key)
 
 
 def child_parse(folder: Path) -> dict[str, float]:
     """Time json.loads over every page (the baseline)."""
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     for _, body in pages(folder):
         json.loads(body)
-    return {"seconds": time.perf_counter() - started}
+    return {"seconds": time.perf_counter() - started, "cpu_s": time.process_time() - cpu}
 
 
 def run_child(mode: str, folder: Path, url: str) -> dict:
@@ -103,12 +105,16 @@ def measure(rows: int, repeat: int, database_url: str = "") -> dict:
         mode: {
             "median_s": round(statistics.median(r["seconds"] for r in runs), 2),
             "min_s": round(min(r["seconds"] for r in runs), 2),
+            "cpu_median_s": round(statistics.median(r["cpu_s"] for r in runs), 2),
             "peak_rss_mb": round(max(r["peak_rss_mb"] for r in runs), 1),
         }
         for mode, runs in figures.items()
     }
     ingest = summary["ingest-mlflow"]
     ingest["ratio_to_parse"] = round(ingest["median_s"] / summary["parse"]["median_s"], 2)
+    ingest["cpu_ratio_to_parse"] = round(
+        ingest["cpu_median_s"] / summary["parse"]["cpu_median_s"], 2
+    )
     meta = {
         "rows": rows,
         "metrics": len(KEYS),
@@ -139,7 +145,7 @@ def main() -> None:
         if args.child == "parse":
             result = child_parse(args.pages)
         else:
-            result = child_ingest(args.database_url, mlflow_history(args.pages))
+            result = child_ingest(args.database_url, columns=mlflow_columns(args.pages))
         result["peak_rss_mb"] = peak_rss_mb()
         print(json.dumps(result))
         return

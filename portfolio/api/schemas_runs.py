@@ -46,7 +46,16 @@ class RunLinkOut(Output):
     last_error: str
     held_reason: str = Field(
         description="Why a newer result was not applied (it was less complete than the "
-        "current one); empty when none waits. A member chooses on the runs page."
+        "current one); empty when none waits, and always empty for a mentor (members only). "
+        "A member chooses with `POST …/keep` or `POST …/replace` (or on the runs page)."
+    )
+    matched_runs: int | None = Field(
+        description="For a project filter: how many runs its last listing matched (at most "
+        "200 are followed); null for a run, and until the first listing after a tag change."
+    )
+    matched: str = Field(
+        description='The same in words, e.g. "2 runs carry the tag best in maya/houses"; '
+        "empty when matched_runs is null. The listing's own outcome is sync_state/last_error."
     )
     failures: int = Field(description="Failed syncs in a row.")
     last_synced_at: UTCTime | None
@@ -77,6 +86,20 @@ class RunLinkCreate(Input):
     )
     label: Annotated[Text, text(120)] = Field(default="", description="A name for the page.")
     hidden: bool = Field(default=False, description="Keep it off the public page.")
+
+
+class RunLinkUpdate(Input):
+    """The fields to change; those left out stay as they are."""
+
+    label: Annotated[Text, text(120)] | None = Field(default=None, description="A new name.")
+    hidden: bool | None = Field(default=None, description="Keep it off the public page.")
+    tags: list[Annotated[Text, text(64, 1)]] | None = Field(
+        default=None,
+        max_length=10,
+        description="Project filters only: follow the runs with any of these tags instead "
+        "(an empty list: all runs). Takes effect at once: the filter is queued, and its next "
+        "listing links the runs that now match and drops those that no longer do.",
+    )
 
 
 class OfflineUploadQuery(BaseModel):

@@ -32,17 +32,17 @@ from __future__ import annotations
 
 import json
 import logging
-import math
-import sys
 from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
+import numpy as np
 import requests
 
 from portfolio.tracking import values
 from portfolio.tracking.mlflow_errors import map_http_error, map_request_error, unreadable
+from portfolio.tracking.mlflow_history import metric_value, page_columns, page_rows
 from portfolio.tracking.mlflow_refs import parse_mlflow_ref, run_url, validate_server_url
 from portfolio.tracking.provider import HistoryRow, NotFound, RunData, TrackingError, register
 
@@ -50,7 +50,6 @@ logger = logging.getLogger(__name__)
 
 API = "/api/2.0/mlflow/"
 MAX_RESPONSE_BYTES = 32 * 1024 * 1024  # one answer; a history page of 25,000 points is ~2 MB
-STORED_INF = sys.float_info.max  # how MLflow's SQL stores save ±inf
 HISTORY_PAGE = 25_000  # metrics/get-history's own page size (and its maximum)
 MAX_LISTED_RUNS = 200  # like a W&B project link: at most this many runs are followed
 MAX_SCANNED_RUNS = 20_000  # tag matching is done here, so bound how many runs are looked at
@@ -220,18 +219,36 @@ class MlflowProvider:
         parsed = parse_mlflow_ref(ref, servers=(self.server,), kind="run")
         return self._history(parsed.run_id or "", None if keys is None else list(keys))
 
+    def iter_history_columns(
+        self, ref: str, keys: Sequence[str] | None = None
+    ) -> Iterator[tuple[str, np.ndarray, np.ndarray]]:
+        """Stream each page as ``(metric, steps, values)`` float arrays (see ``page_columns``).
+
+        The sync's fast path: get-history pages are per metric already, so no per-point
+        row dict is built; the numbers are the ones ``iter_history`` yields.
+        """
+        parsed = parse_mlflow_ref(ref, servers=(self.server,), kind="run")
+        keys = None if keys is None else list(keys)
+        for key, points in self._history_pages(parsed.run_id or "", keys):
+            steps, numbers = page_columns(points, key)
+            yield key, steps, numbers
+
     def _history(self, run_id: str, keys: list[str] | None) -> Iterator[HistoryRow]:
+        for key, points in self._history_pages(run_id, keys):
+            yield from page_rows(points, key)
+
+    def _history_pages(self, run_id: str, keys: list[str] | None) -> Iterator[tuple[str, Any]]:
         with self._session() as session:
             if keys is None:
                 data = self._call(session, "GET", "runs/get", params={"run_id": run_id})
                 metrics = _obj(_obj(data.get("run")).get("data")).get("metrics")
                 keys = list(values.metric_keys(_pairs(metrics)))
             for key in keys:
-                yield from self._metric_history(session, run_id, key)
+                yield from self._metric_pages(session, run_id, key)
 
-    def _metric_history(
+    def _metric_pages(
         self, session: requests.Session, run_id: str, key: str
-    ) -> Iterator[HistoryRow]:
+    ) -> Iterator[tuple[str, Any]]:
         token: str | None = None
         while True:
             params = {"run_id": run_id, "metric_key": key, "max_results": self.history_page}
@@ -239,7 +256,7 @@ class MlflowProvider:
                 params["page_token"] = token
             data = self._call(session, "GET", "metrics/get-history", params=params)
             points = data.get("metrics") or []
-            yield from page_rows(points, key)
+            yield key, points
             token = data.get("next_page_token")
             if not token or not points:
                 return
@@ -250,7 +267,7 @@ class MlflowProvider:
         experiment_id = values.clean_text(info.get("experiment_id") or "", 19)
         tags = _pairs(data.get("tags"))
         name = info.get("run_name") or tags.get("mlflow.runName") or run_id
-        metrics = {k: _metric_value(v) for k, v in _pairs(data.get("metrics")).items()}
+        metrics = {k: metric_value(v) for k, v in _pairs(data.get("metrics")).items()}
         status = str(info.get("status") or "")
         return RunData(
             provider="mlflow",
@@ -328,50 +345,6 @@ def _param(value: Any) -> Any:
     except ValueError:
         return value
     return number if number == number and abs(number) != float("inf") else value
-
-
-def page_rows(points: Any, key: str) -> Iterator[HistoryRow]:
-    """Map one ``metrics/get-history`` page onto ``(step, {key: value})`` rows.
-
-    The hot loop of a metric with a million points: plain numbers take the short path;
-    anything else goes through ``_metric_value``; points without a usable step are skipped.
-    """
-    if not isinstance(points, list):
-        return
-    for point in points:
-        if type(point) is not dict:
-            continue
-        value = point.get("value")
-        kind = type(value)
-        if (kind is float or kind is int) and -STORED_INF < value < STORED_INF:
-            number: float | None = float(value)
-        else:
-            number = _metric_value(value)
-            if number is None:
-                continue
-        step = point.get("step", 0)
-        if type(step) is not int:
-            step = _step(step)
-            if step is None:
-                continue
-        yield step, {key: number}
-
-
-def _step(value: Any) -> int | None:
-    """A step sent as text (protobuf's JSON writes int64 as strings) or float."""
-    if isinstance(value, str) and value.lstrip("-").isdigit() and len(value) < 20:
-        return int(value)
-    if type(value) is float and math.isfinite(value):
-        return int(value)
-    return None
-
-
-def _metric_value(value: Any) -> float | None:
-    """A metric value as float: "NaN"/"Infinity" strings and MLflow's stored ±inf too."""
-    number = values.to_number(value)
-    if number is not None and abs(number) == STORED_INF:
-        return math.copysign(math.inf, number)
-    return number
 
 
 def _millis(value: Any) -> datetime | None:

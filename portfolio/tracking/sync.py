@@ -9,7 +9,8 @@ transaction (let alone a row lock) is held while W&B is being asked:
    the link is due again.
 2. ``prepare`` reads what the fetch needs (reference, server, key) into a plain ``SyncPlan``.
 3. ``fetch`` talks to W&B only: the run's metadata plus its history streamed through
-   ``downsample_rows`` (≤ 1,000 LTTB points per metric, compact buffers), or, for a
+   ``downsample.collect`` (columns when the provider has them, as MLflow does, else rows;
+   ≤ 1,000 LTTB points per metric, compact buffers), or, for a
    project link, the listing of matching runs. Provider errors become part of the result.
 4. ``apply`` locks the link row, then either swaps in the new snapshot
    (``snapshots.replace_snapshot``) and bumps the project's page version, or records the
@@ -31,7 +32,7 @@ from sqlmodel import Session, col, select
 
 from portfolio.models import LinkKind, Project, RunLink, SyncState
 from portfolio.tracking import completeness, credentials, snapshots
-from portfolio.tracking.downsample import DEFAULT_POINTS, Series, downsample_rows
+from portfolio.tracking.downsample import DEFAULT_POINTS, Series, collect
 from portfolio.tracking.provider import MissingApiKey, RunData, TrackingError, Unavailable
 from portfolio.tracking.settings import ONLINE_PROVIDERS, TrackingSettings
 from portfolio.tracking.values import clean_text
@@ -129,8 +130,8 @@ def fetch(plan: SyncPlan) -> Fetched:
         if plan.kind == LinkKind.project_filter:
             return Fetched(runs=tuple(provider.list_runs(plan.ref, tags=plan.tags)))
         run = provider.fetch_run(plan.ref)
-        rows = provider.iter_history(plan.ref, None)
-        series = downsample_rows(rows, run.history_keys or None, n_out=plan.n_points)
+        history = collect(provider, plan.ref, run.history_keys or None)
+        series = history.downsample(plan.n_points)
         return Fetched(run=run, series=series)
     except TrackingError as err:
         return Fetched(error=err)

@@ -75,6 +75,12 @@ CASES = [
     ),
     Case("sync_run", "POST", P + "/runs/{link}/sync", "write", owned=True, success=202),
     Case(
+        "update_run", "PATCH", P + "/runs/{link}", "write", owned=True, body={"label": "v1"},
+    ),
+    # nothing is held in this world: a member gets 422 (test_runs_edit covers the choices)
+    Case("keep_run_results", "POST", P + "/runs/{link}/keep", "write", True, success=422),
+    Case("replace_run_results", "POST", P + "/runs/{link}/replace", "write", True, success=422),
+    Case(
         "upload_offline_run", "POST", P + "/offline-runs", "write", owned=True, success=202,
         data=_run_zip(),
     ),

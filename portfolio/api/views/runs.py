@@ -15,8 +15,9 @@ from ...db import get_session
 from ...errors import NotFound
 from ...models import LinkKind, RunLink, utcnow
 from ...projects import access
-from ...tracking import mlflow_link
+from ...tracking import completeness, mlflow_link
 from ...tracking import service as tracking
+from ...tracking import status as tracking_status
 from ...tracking.link import LinkRow, resolve_target
 from ...tracking.settings import TrackingSettings
 from .. import auth, schemas, schemas_runs
@@ -36,7 +37,8 @@ def _flat(rows: list[LinkRow]) -> list[LinkRow]:
     return out
 
 
-def _out(row: LinkRow, tz_name: str) -> schemas_runs.RunLinkOut:
+def _out(row: LinkRow, tz_name: str, *, member: bool) -> schemas_runs.RunLinkOut:
+    """The link as JSON; why a result is held only for members (mentors just read)."""
     link, snap, now = row.link, row.snapshot, utcnow()
     status = tracking.describe(link, now, tz_name)
     return schemas_runs.RunLinkOut(
@@ -53,7 +55,9 @@ def _out(row: LinkRow, tz_name: str) -> schemas_runs.RunLinkOut:
         sync_state=status.state,
         sync_status=status.text,
         last_error=link.last_error,
-        held_reason=link.held_reason,
+        held_reason=link.held_reason if member else "",
+        matched_runs=link.matched_runs if link.kind == LinkKind.project_filter else None,
+        matched=tracking_status.matched_text(link),
         failures=link.failures,
         last_synced_at=link.last_synced_at,
         next_sync_at=link.next_sync_at,
@@ -69,6 +73,10 @@ def _out(row: LinkRow, tz_name: str) -> schemas_runs.RunLinkOut:
             summary=snap.summary,
         ),
     )
+
+
+def _member(project, user) -> bool:
+    return access.is_member(get_session(), project, user)
 
 
 def _links(project, user) -> list[LinkRow]:
@@ -102,8 +110,10 @@ def list_runs(project_id: int, query: schemas.PageQuery) -> schemas_runs.RunLink
     project, _ = project_for(user, project_id)
     rows = _links(project, user)
     page, next_cursor = offset_page(rows, cursor=query.cursor, limit=query.limit)
+    member = _member(project, user)
     return schemas_runs.RunLinkPage(
-        items=[_out(r, user.timezone) for r in page], next_cursor=next_cursor
+        items=[_out(r, user.timezone, member=member) for r in page],
+        next_cursor=next_cursor,
     )
 
 
@@ -119,7 +129,7 @@ def get_run(project_id: int, link_id: int) -> schemas_runs.RunLinkOut:
     """One run link with its sync state; poll it after asking for a sync."""
     user = auth.caller()
     project, _ = project_for(user, project_id)
-    return _out(_row(project, link_id, user), user.timezone)
+    return _out(_row(project, link_id, user), user.timezone, member=_member(project, user))
 
 
 @operation(
@@ -165,7 +175,7 @@ def create_run(
         None,
     )
     if existing is not None:
-        return _out(existing, user.timezone)
+        return _out(existing, user.timezone, member=True)
     now = utcnow()
     if mlflow:
         link: RunLink = mlflow_link.add_mlflow_link(
@@ -185,7 +195,7 @@ def create_run(
         )  # fmt: skip
     commit(session)
     location = url_for("api.get_run", project_id=project.id, link_id=link.id, _external=True)
-    return Created(_out(_row(project, link.id, user), user.timezone), location)
+    return Created(_out(_row(project, link.id, user), user.timezone, member=True), location)
 
 
 @operation(
@@ -207,4 +217,82 @@ def sync_run(project_id: int, link_id: int) -> schemas_runs.RunLinkOut:
     link = tracking.get_link(session, project, link_id)
     tracking.request_sync(session, link, utcnow())
     commit(session)
-    return _out(_row(project, link_id, user), user.timezone)
+    return _out(_row(project, link_id, user), user.timezone, member=True)
+
+
+@operation(
+    "PATCH",
+    ONE,
+    summary="Edit a run link",
+    tag="runs",
+    scope=Scope.write,
+    response=schemas_runs.RunLinkOut,
+    body=schemas_runs.RunLinkUpdate,
+)
+def update_run(
+    project_id: int, link_id: int, body: schemas_runs.RunLinkUpdate
+) -> schemas_runs.RunLinkOut:
+    """Change the fields sent: `label`, `hidden`, and a project filter's `tags` (checked as
+    on the runs page; new tags queue the filter, whose next listing relinks the runs).
+    """
+    user = auth.caller()
+    project, _ = project_for(user, project_id, edit=True)
+    session = get_session()
+    link = tracking.get_link(session, project, link_id)
+    tags = None
+    if body.tags is not None:
+        if link.kind != LinkKind.project_filter:
+            raise ValidationError(
+                'Only a project filter (kind "project_filter") has tags to change.', field="tags"
+            )
+        if any("," in tag for tag in body.tags):
+            raise ValidationError("A tag may not contain a comma.", field="tags")
+        tags = ",".join(body.tags)
+    tracking.update_link(
+        session, link, label=link.label if body.label is None else body.label,
+        hidden=link.hidden if body.hidden is None else body.hidden, now=utcnow(), tags=tags,
+    )  # fmt: skip
+    commit(session)
+    return _out(_row(project, link_id, user), user.timezone, member=True)
+
+
+def _choose(project_id: int, link_id: int, *, replace: bool) -> schemas_runs.RunLinkOut:
+    """Apply a member's choice about a held (less complete) result, as the runs page does."""
+    user = auth.caller()
+    project, _ = project_for(user, project_id, edit=True)
+    session = get_session()
+    link = tracking.get_link(session, project, link_id)
+    if replace:
+        completeness.replace_anyway(session, project, link, now=utcnow())
+    else:
+        completeness.keep_current(session, link)
+    commit(session)
+    return _out(_row(project, link_id, user), user.timezone, member=True)
+
+
+@operation(
+    "POST",
+    ONE + "/keep",
+    summary="Keep the current results",
+    tag="runs",
+    scope=Scope.write,
+    response=schemas_runs.RunLinkOut,
+)
+def keep_run_results(project_id: int, link_id: int) -> schemas_runs.RunLinkOut:
+    """Drop the held (less complete) newer result and keep the current snapshot; 422 when
+    no result is held (`held_reason` is empty)."""
+    return _choose(project_id, link_id, replace=False)
+
+
+@operation(
+    "POST",
+    ONE + "/replace",
+    summary="Replace with the held results",
+    tag="runs",
+    scope=Scope.write,
+    response=schemas_runs.RunLinkOut,
+)
+def replace_run_results(project_id: int, link_id: int) -> schemas_runs.RunLinkOut:
+    """Make the held newer result current even though it is less complete ("Replace
+    anyway"); the old snapshot is deleted. 422 when no result is held."""
+    return _choose(project_id, link_id, replace=True)
