@@ -44,8 +44,15 @@ def to_number(value: Any) -> float | None:
     """Return a history/summary value as float, or None when it is not a number."""
     if isinstance(value, bool):
         return None
-    if isinstance(value, int | float):
-        return float(value)
+    if isinstance(value, float):
+        return value
+    if isinstance(value, int):
+        # JSON parses a literal like 1e400 to inf but 10**400 to an int that float()
+        # refuses; give both the same infinity instead of failing the whole sync.
+        try:
+            return float(value)
+        except OverflowError:
+            return math.inf if value > 0 else -math.inf
     if isinstance(value, str):
         return NON_FINITE.get(value)
     return None

@@ -109,3 +109,12 @@ def test_numeric_history_keys_from_wandb_shape() -> None:
         "lastStep": 2,
     }
     assert values.numeric_history_keys(keys) == ("loss",)
+
+
+def test_integers_beyond_float_range_become_infinities() -> None:
+    """A tracker may send 10**400 as a JSON integer: it reads as ±inf, like 1e400 does."""
+    assert values.to_number(10**400) == math.inf
+    assert values.to_number(-(10**400)) == -math.inf
+    assert values.to_number(3) == 3.0 and values.to_number(True) is None
+    summary = values.flatten_summary({"huge": 10**400, "ok": 0.5})
+    assert summary["huge"] == math.inf and summary["ok"] == 0.5
