@@ -144,7 +144,7 @@ def replace_anyway(session: Session, project: Project, link: RunLink, *, now: da
     session.add(link)
     session.flush()
     snapshots.delete_snapshots(session, [link.id], keep=held)  # type: ignore[list-item]
-    snapshots.bump(project, now)
+    snapshots.bump(session, project, now)
     session.add(project)
     session.flush()
     logger.info("run link %s: held result applied by a member", link.id)

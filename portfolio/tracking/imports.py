@@ -152,7 +152,7 @@ def store_offline(
     session.flush()
     verdict = completeness.store(session, link, run, series, now)
     if verdict.applied:
-        snapshots.bump(project, now)
+        snapshots.bump(session, project, now)
         session.add(project)
     session.flush()
     logger.info("project %s imported offline run %s", project.id, run.path)

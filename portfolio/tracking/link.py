@@ -312,7 +312,7 @@ def update_link(
     session.add(link)
     project = session.get(Project, link.project_id)
     if project is not None:
-        snapshots.bump(project, now)
+        snapshots.bump(session, project, now)
         session.add(project)
     session.flush()
     return link
@@ -327,7 +327,7 @@ def unlink(session: Session, project: Project, link: RunLink, *, now: datetime) 
         )
     children = session.exec(select(RunLink.id).where(RunLink.parent_id == link.id)).all()
     snapshots.delete_links(session, [*children, link.id])
-    snapshots.bump(project, now)
+    snapshots.bump(session, project, now)
     session.add(project)
     session.flush()
     session.expunge(link)

@@ -168,7 +168,7 @@ def apply(session: Session, plan: SyncPlan, fetched: Fetched, *, now: datetime) 
     session.add(link)
     project = session.get(Project, link.project_id)
     if project is not None:
-        snapshots.bump(project, now)
+        snapshots.bump(session, project, now)
         session.add(project)
     session.flush()
     return "synced"
