@@ -22,8 +22,8 @@ from sqlalchemy import delete
 from sqlmodel import Session, col, select
 
 from portfolio.models import LinkKind, MetricSeries, Project, RunLink, RunSnapshot
+from portfolio.numbers import as_number, format_value
 from portfolio.page_version import bump_version
-from portfolio.public.compare import as_number, format_value
 from portfolio.tracking.downsample import Series
 from portfolio.tracking.provider import RunData
 from portfolio.tracking.values import clean_text
