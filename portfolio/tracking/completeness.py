@@ -29,12 +29,12 @@ from datetime import datetime
 from sqlalchemy import func
 from sqlmodel import Session, select
 
-from portfolio.auth.rules import ValidationError
-from portfolio.models import MetricSeries, Project, RunLink, RunSnapshot
-from portfolio.tracking import snapshots
-from portfolio.tracking.downsample import Series
-from portfolio.tracking.provider import RunData
-from portfolio.tracking.values import clean_text
+from ..auth.rules import ValidationError
+from ..models import MetricSeries, Project, RunLink, RunSnapshot
+from . import snapshots
+from .downsample import Series
+from .provider import RunData
+from .values import clean_text
 
 logger = logging.getLogger(__name__)
 

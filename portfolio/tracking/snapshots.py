@@ -21,12 +21,12 @@ from typing import Any
 from sqlalchemy import delete
 from sqlmodel import Session, col, select
 
-from portfolio.models import LinkKind, MetricSeries, Project, RunLink, RunSnapshot
-from portfolio.numbers import as_number, format_value
-from portfolio.page_version import bump_version
-from portfolio.tracking.downsample import Series
-from portfolio.tracking.provider import RunData
-from portfolio.tracking.values import clean_text
+from ..models import LinkKind, MetricSeries, Project, RunLink, RunSnapshot
+from ..numbers import as_number, format_value
+from ..page_version import bump_version
+from .downsample import Series
+from .provider import RunData
+from .values import clean_text
 
 MAX_KEY = 300  # MetricSeries.key
 MAX_URL = 500  # RunSnapshot.url
