@@ -35,5 +35,5 @@ def test_loaded_project_sees_its_bump_and_pending_changes_survive(app, make_user
         assert project.version == start + 1
         assert project.title == "Renamed"
         bump_versions(session, [project_id])
-        session.commit()
+        session.commit()  # expires everything: the next read is fresh
         assert project.version == start + 2 and project.title == "Renamed"
