@@ -10,7 +10,7 @@ from flask_login import current_user
 
 from .forms import ActionForm
 from .models import utcnow
-from .public.compare import format_value
+from .numbers import format_value
 from .timeutil import format_local, iso_instant, relative
 
 

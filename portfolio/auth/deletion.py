@@ -50,6 +50,7 @@ from ..models import (
     Role,
     User,
 )
+from ..page_version import bump_versions
 from ..projects import images
 from ..projects.service import unique_slug
 from ..storage import get_storage
@@ -171,16 +172,7 @@ def delete_account(session: Session, user: User, *, now: datetime) -> Deleted:
 
 def _member_projects_changed(session: Session, uid: int) -> None:
     """Bump every project the person is on, so no cached page still names them."""
-    session.execute(
-        update(Project)
-        .where(
-            col(Project.id).in_(
-                select(ProjectMember.project_id).where(ProjectMember.user_id == uid)
-            )
-        )
-        .values(version=Project.version + 1)
-        .execution_options(synchronize_session=False)
-    )
+    bump_versions(session, select(ProjectMember.project_id).where(ProjectMember.user_id == uid))
     session.expire_all()
 
 

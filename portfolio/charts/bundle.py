@@ -46,7 +46,8 @@ def write_bundle(path: str | os.PathLike[str]) -> Path:
     bundle always has its .gz beside it.
 
     Meant for the instance folder at first use or at deploy time:
-    `write_bundle(Path(app.instance_path) / "js" / bundle_filename())`.
+    `write_bundle(Path(app.instance_path) / "assets" / bundle_filename())`, as
+    public/project_views.py does.
     """
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)

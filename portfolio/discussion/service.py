@@ -13,13 +13,13 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import func
-from sqlalchemy import update as sql_update
-from sqlmodel import Session, col, select
+from sqlmodel import Session, select
 
 from ..auth.rules import ValidationError, require_verified
 from ..errors import Conflict, Forbidden, NotFound
 from ..models import Comment, Project, Update, User
 from ..notify import retract
+from ..page_version import bump_version
 from ..projects import access
 from . import fanout, feedback
 from .rules import (
@@ -42,15 +42,10 @@ MAX_ID = 2_147_483_647
 
 def touch(session: Session, project_id: int, *, now: datetime, activity: bool) -> None:
     """Bump the page cache version atomically; with `activity`, feed cadence health too."""
-    values: dict = {"version": Project.version + 1}
     if activity:
-        values["last_activity_at"] = now
-    session.execute(
-        sql_update(Project)
-        .where(col(Project.id) == project_id)
-        .values(**values)
-        .execution_options(synchronize_session=False)
-    )
+        bump_version(session, project_id, last_activity_at=now)
+    else:
+        bump_version(session, project_id)
 
 
 def parse_id(value: str | int | None, *, field: str, label: str) -> int | None:

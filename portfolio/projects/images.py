@@ -25,6 +25,7 @@ from sqlmodel import Session, select
 from ..auth.rules import ValidationError, check_length
 from ..errors import NotFound
 from ..models import Project, ProjectImage, User
+from ..page_version import bump_version
 from ..storage import StoredObject, get_storage
 
 FORMATS = {
@@ -180,9 +181,8 @@ def save_image(
             size=len(encoded),
         )
         session.add(image)
-        project.version += 1
-        session.add(project)
         session.flush()
+        bump_version(session, project.id)
     return image
 
 
@@ -238,6 +238,5 @@ def delete_image(session: Session, project: Project, image: ProjectImage) -> Non
     """Delete the figure and its stored bytes; an unreachable store refuses the delete."""
     get_storage().delete(storage_key(image.filename), session=session)
     session.delete(image)
-    project.version += 1
-    session.add(project)
     session.flush()
+    bump_version(session, project.id)

@@ -16,6 +16,7 @@ from sqlmodel import Session, select
 
 from ..auth.rules import ValidationError, require_verified
 from ..models import Project, RunLink, User, Visibility
+from ..page_version import bump_version
 from . import access
 
 MESSAGES = {
@@ -47,10 +48,10 @@ def set_visibility(
     if wanted == project.visibility:
         return project
     project.visibility = wanted
-    project.version += 1  # cached anonymous pages and the draft 404 follow at once
     project.updated_at = project.last_activity_at = now
     session.add(project)
     session.flush()
+    bump_version(session, project.id)  # cached anonymous pages and the draft 404 follow
     return project
 
 

@@ -22,6 +22,7 @@ from ..models import (
     Season,
     User,
 )
+from ..page_version import bump_version
 from ..seasons import milestones
 from ..seasons import service as seasons
 from . import publishing
@@ -213,10 +214,10 @@ def update(
     project.title, project.summary = fields.title, fields.summary
     project.problem_md, project.repo_url = fields.problem_md, fields.repo_url
     project.visibility = new_visibility
-    project.version += 1
     project.updated_at = project.last_activity_at = now
     session.add(project)
     session.flush()
+    bump_version(session, project.id)
     return project
 
 
@@ -284,8 +285,7 @@ def answer_invitation(session: Session, user: User, invitation_id: int, *, accep
         project = session.get(Project, invitation.project_id)
         assert project is not None
         seasons.enroll(session, user, session.get(Season, project.season_id))
-        project.version += 1
-        session.add(project)
+        bump_version(session, project.id)
     else:
         session.delete(invitation)
     session.flush()

@@ -12,14 +12,15 @@ from ..auth.rules import ValidationError
 from ..charts.model import MAX_SMOOTHING, STEP
 from ..markdown import MAX_MARKDOWN_CHARS, MarkdownTooLong
 from ..models import MetricGoal, Project
+from ..page_version import bump_version
 from ..public.service import render_write_up
 
 MAX_CHARTS = 8
 MAX_CHART_METRICS = 4
 
 
-def _touch(project: Project, now: datetime) -> None:
-    project.version += 1
+def _touch(session: Session, project: Project, now: datetime) -> None:
+    bump_version(session, project.id)
     project.updated_at = project.last_activity_at = now
 
 
@@ -69,7 +70,7 @@ def update_write_up(
         headline_metric,
         goal,
     )
-    _touch(project, now)
+    _touch(session, project, now)
     session.add(project)
     session.flush()
     return project
@@ -108,7 +109,7 @@ def add_chart(
         raise ValidationError("Pick runs from this project.", field="runs")
     chart = {"metrics": metrics, "x": x_axis, "smoothing": smoothing, "log_y": log_y, "runs": runs}
     project.charts = [*(project.charts or []), chart]
-    _touch(project, now)
+    _touch(session, project, now)
     session.add(project)
     session.flush()
     return chart
@@ -120,6 +121,6 @@ def remove_chart(session: Session, project: Project, index: int, *, now: datetim
         raise ValidationError("No such chart.", field="charts")
     del charts[index]
     project.charts = charts
-    _touch(project, now)
+    _touch(session, project, now)
     session.add(project)
     session.flush()

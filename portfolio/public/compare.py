@@ -8,12 +8,12 @@ text or numbers for templates to escape.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from ..charts import distinguishing_digits
+from ..numbers import as_number, format_value
 
 # Summary keys W&B adds itself; they clutter a comparison.
 _SYSTEM_PREFIXES = ("_", "system/", "system.")
@@ -48,39 +48,6 @@ class Comparison:
     summary_line: str = ""
     # Significant digits per metric column: enough to tell its values apart.
     digits: dict[str, int] = field(default_factory=dict)
-
-
-def as_number(value: Any) -> float | None:
-    """A finite float, or None for text, NaN and infinities."""
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int | float):
-        number = float(value)
-    elif isinstance(value, str):
-        try:
-            number = float(value)
-        except ValueError:
-            return None
-    else:
-        return None
-    return number if math.isfinite(number) else None
-
-
-def format_value(value: Any, digits: int = 4) -> str:
-    """Numbers to `digits` significant digits (see `digits_for`); NaN/inf spelled out."""
-    if value is None:
-        return "–"
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int | float):
-        if math.isnan(value):
-            return "NaN"
-        if math.isinf(value):
-            return "∞" if value > 0 else "−∞"
-        return f"{value:.{digits}g}"
-    if isinstance(value, str) and value in ("NaN", "Infinity", "-Infinity"):
-        return {"NaN": "NaN", "Infinity": "∞", "-Infinity": "−∞"}[value]
-    return str(value)
 
 
 def digits_for(values: Iterable[Any]) -> int:

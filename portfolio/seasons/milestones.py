@@ -12,6 +12,7 @@ from ..auth.rules import ValidationError, check_length
 from ..errors import NotFound
 from ..models import Milestone, Project, Season
 from ..notify.reminders import cancel_reminders
+from ..page_version import bump_version
 from ..timeutil import END_OF_DAY, local_to_utc, to_local, week_due
 from . import freezes
 
@@ -112,8 +113,8 @@ def due_instant(season: Season, *, day: date | None, at: time | None, tz_name: s
     return local_to_utc(day, at or END_OF_DAY, tz_name)
 
 
-def _touch(project: Project, now: datetime) -> None:
-    project.version += 1
+def _touch(session: Session, project: Project, now: datetime) -> None:
+    bump_version(session, project.id)
     project.updated_at = project.last_activity_at = now
 
 
@@ -137,7 +138,7 @@ def add(
         raise ValidationError(f"A project has at most {MAX_MILESTONES} milestones.", field="title")
     milestone = Milestone(project_id=project.id, title=title, position=count, due_at=due)
     session.add(milestone)
-    _touch(project, now)
+    _touch(session, project, now)
     session.add(project)
     session.flush()
     return milestone
@@ -164,7 +165,7 @@ def update(
     milestone.due_at = due_at
     milestone.title = title
     session.add(milestone)
-    _touch(project, now)
+    _touch(session, project, now)
     session.add(project)
     session.flush()
     return milestone
@@ -179,7 +180,7 @@ def complete(
         cancel_reminders(session, milestone.id)
     milestone.done_note = note
     session.add(milestone)
-    _touch(project, now)
+    _touch(session, project, now)
     session.add(project)
     session.flush()
     # What the results showed now is kept for the progress timeline (later syncs
@@ -192,7 +193,7 @@ def reopen(session: Session, project: Project, milestone: Milestone, *, now: dat
     milestone.done_at = None
     milestone.done_note = ""
     session.add(milestone)
-    _touch(project, now)
+    _touch(session, project, now)
     session.add(project)
     session.flush()
 
@@ -200,6 +201,6 @@ def reopen(session: Session, project: Project, milestone: Milestone, *, now: dat
 def delete(session: Session, project: Project, milestone: Milestone, *, now: datetime) -> None:
     cancel_reminders(session, milestone.id)
     session.delete(milestone)
-    _touch(project, now)
+    _touch(session, project, now)
     session.add(project)
     session.flush()

@@ -11,10 +11,11 @@ is public only when every accepted member opted in.
 
 from __future__ import annotations
 
-from sqlalchemy import case, func, update
+from sqlalchemy import case, func
 from sqlmodel import Session, select
 
 from ..models import MemberStatus, Project, ProjectMember, User
+from ..page_version import bump_versions
 from ..projects import access
 
 
@@ -50,12 +51,6 @@ def set_full_record(session: Session, user: User, *, show: bool) -> User:
     mine = select(ProjectMember.project_id).where(
         ProjectMember.user_id == user.id, ProjectMember.status == MemberStatus.accepted
     )
-    # The anonymous page cache is keyed by project version (public/page_cache.py).
-    session.execute(
-        update(Project)
-        .where(Project.id.in_(mine))
-        .values(version=Project.version + 1)
-        .execution_options(synchronize_session=False)
-    )
+    bump_versions(session, mine)
     session.flush()
     return user

@@ -8,9 +8,9 @@ from pathlib import Path
 import click
 from flask.cli import with_appcontext
 
-from portfolio.db import session_scope
-from portfolio.errors import DomainError
-from portfolio.models import utcnow
+from ..db import session_scope
+from ..errors import DomainError
+from ..models import utcnow
 
 # Not a secret: it only opens the loopback fake server of `flask dev-wandb`.
 DEV_KEY = "seasons_dev_wandb_key_for_local_use_only_0"
@@ -24,8 +24,8 @@ DEV_KEY = "seasons_dev_wandb_key_for_local_use_only_0"
 @with_appcontext
 def import_offline_command(path: Path, project_ref: str, label: str, hidden: bool) -> None:
     """Import an offline W&B run (a run folder, its .wandb file, or a .zip) into a project."""
-    from portfolio.projects import service as projects
-    from portfolio.tracking.imports import import_offline
+    from ..projects import service as projects
+    from .imports import import_offline
 
     handle, _, slug = project_ref.strip().strip("/").partition("/")
     with session_scope() as session:

@@ -29,12 +29,12 @@ from datetime import datetime
 from sqlalchemy import func
 from sqlmodel import Session, select
 
-from portfolio.auth.rules import ValidationError
-from portfolio.models import MetricSeries, Project, RunLink, RunSnapshot
-from portfolio.tracking import snapshots
-from portfolio.tracking.downsample import Series
-from portfolio.tracking.provider import RunData
-from portfolio.tracking.values import clean_text
+from ..auth.rules import ValidationError
+from ..models import MetricSeries, Project, RunLink, RunSnapshot
+from . import snapshots
+from .downsample import Series
+from .provider import RunData
+from .values import clean_text
 
 logger = logging.getLogger(__name__)
 
@@ -144,7 +144,7 @@ def replace_anyway(session: Session, project: Project, link: RunLink, *, now: da
     session.add(link)
     session.flush()
     snapshots.delete_snapshots(session, [link.id], keep=held)  # type: ignore[list-item]
-    snapshots.bump(project, now)
+    snapshots.bump(session, project, now)
     session.add(project)
     session.flush()
     logger.info("run link %s: held result applied by a member", link.id)

@@ -30,14 +30,14 @@ from flask import current_app
 from sqlalchemy import update
 from sqlmodel import Session, col, select
 
-from portfolio.auth.rules import ValidationError
-from portfolio.errors import NotFound
-from portfolio.keyfile import load_or_create_key
-from portfolio.models import RunLink, SyncState, TrackingCredential, User
-from portfolio.tracking.provider import InvalidReference, TrackingError
-from portfolio.tracking.refs import validate_base_url
-from portfolio.tracking.settings import TrackingSettings, same_server
-from portfolio.tracking.wait import call_with_deadline
+from ..auth.rules import ValidationError
+from ..errors import NotFound
+from ..keyfile import load_or_create_key
+from ..models import RunLink, SyncState, TrackingCredential, User
+from .provider import InvalidReference, TrackingError
+from .refs import validate_base_url
+from .settings import TrackingSettings, same_server
+from .wait import call_with_deadline
 
 logger = logging.getLogger(__name__)
 
@@ -207,7 +207,7 @@ def resolve_key(
 ) -> KeySource:
     """Pick the key for a link on ``base_url`` created by ``user_id``."""
     if provider == "mlflow":
-        from portfolio.tracking import mlflow_credentials  # it imports this module
+        from . import mlflow_credentials  # it imports this module
 
         return mlflow_credentials.resolve(session, user_id=user_id, base_url=base_url)
     problem = ""

@@ -33,8 +33,8 @@ from typing import Any
 import numpy as np
 from tsdownsample import LTTBDownsampler
 
-from portfolio.tracking.provider import HistoryRow
-from portfolio.tracking.values import MAX_METRICS, MAX_TEXT, NON_FINITE
+from .provider import HistoryRow
+from .values import MAX_METRICS, MAX_TEXT, NON_FINITE
 
 DEFAULT_POINTS = 1_000
 CHUNK = 256  # rows converted at once: enough for numpy, few enough to stay in CPU caches

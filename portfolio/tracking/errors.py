@@ -22,7 +22,7 @@ from collections.abc import Iterator
 from enum import StrEnum
 from urllib.parse import urlsplit
 
-from portfolio.tracking.provider import Unavailable
+from .provider import Unavailable
 
 
 class Problem(StrEnum):

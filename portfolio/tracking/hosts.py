@@ -21,8 +21,8 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col, select
 
-from portfolio.models import TrackerHost
-from portfolio.tracking.values import clean_text
+from ..models import TrackerHost
+from .values import clean_text
 
 TIMEOUTS_TO_PAUSE = 2
 PAUSE_BASE = timedelta(minutes=10)

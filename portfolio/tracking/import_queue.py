@@ -34,16 +34,16 @@ from datetime import datetime, timedelta
 from sqlalchemy import and_, or_, update
 from sqlmodel import Session, col, select
 
-from portfolio.auth.rules import ValidationError, check_length
-from portfolio.errors import DomainError, Forbidden
-from portfolio.models import ImportState, OfflineImport, Project, User
-from portfolio.projects import access
-from portfolio.storage import StorageError, StorageUnavailable, get_storage
-from portfolio.tracking import imports
-from portfolio.tracking.downsample import Series
-from portfolio.tracking.offline import OfflineImportError
-from portfolio.tracking.offline_zip import ZipLimits, run_member
-from portfolio.tracking.provider import RunData
+from ..auth.rules import ValidationError, check_length
+from ..errors import DomainError, Forbidden
+from ..models import ImportState, OfflineImport, Project, User
+from ..projects import access
+from ..storage import StorageError, StorageUnavailable, get_storage
+from . import imports
+from .downsample import Series
+from .offline import OfflineImportError
+from .offline_zip import ZipLimits, run_member
+from .provider import RunData
 
 logger = logging.getLogger(__name__)
 

@@ -23,16 +23,16 @@ from typing import BinaryIO
 
 from sqlmodel import Session, select
 
-from portfolio.auth.rules import ValidationError, check_length
-from portfolio.errors import Forbidden
-from portfolio.models import LinkKind, Project, RunLink, SyncState, User
-from portfolio.projects import access
-from portfolio.tracking import completeness, snapshots
-from portfolio.tracking.downsample import Series, downsample_rows
-from portfolio.tracking.offline import OfflineImportError, find_run_file
-from portfolio.tracking.offline_zip import ZipLimits, open_uploaded_run
-from portfolio.tracking.provider import RunData, TrackingError, get_provider
-from portfolio.tracking.settings import OFFLINE_PROVIDER
+from ..auth.rules import ValidationError, check_length
+from ..errors import Forbidden
+from ..models import LinkKind, Project, RunLink, SyncState, User
+from ..projects import access
+from . import completeness, snapshots
+from .downsample import Series, downsample_rows
+from .offline import OfflineImportError, find_run_file
+from .offline_zip import ZipLimits, open_uploaded_run
+from .provider import RunData, TrackingError, get_provider
+from .settings import OFFLINE_PROVIDER
 
 logger = logging.getLogger(__name__)
 
@@ -152,7 +152,7 @@ def store_offline(
     session.flush()
     verdict = completeness.store(session, link, run, series, now)
     if verdict.applied:
-        snapshots.bump(project, now)
+        snapshots.bump(session, project, now)
         session.add(project)
     session.flush()
     logger.info("project %s imported offline run %s", project.id, run.path)

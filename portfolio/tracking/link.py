@@ -20,15 +20,15 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from portfolio.auth.rules import ValidationError, check_length
-from portfolio.errors import Forbidden, NotFound
-from portfolio.models import LinkKind, Project, RunLink, RunSnapshot, SyncState, User
-from portfolio.projects import access
-from portfolio.tracking import credentials, snapshots
-from portfolio.tracking.provider import InvalidReference, TrackingError
-from portfolio.tracking.refs import FORGE_HOSTS, SAAS_HOSTS, WandbRef, parse_ref, validate_base_url
-from portfolio.tracking.settings import OFFLINE_PROVIDER, TrackingSettings
-from portfolio.tracking.wait import call_with_deadline
+from ..auth.rules import ValidationError, check_length
+from ..errors import Forbidden, NotFound
+from ..models import LinkKind, Project, RunLink, RunSnapshot, SyncState, User
+from ..projects import access
+from . import credentials, snapshots
+from .provider import InvalidReference, TrackingError
+from .refs import FORGE_HOSTS, SAAS_HOSTS, WandbRef, parse_ref, validate_base_url
+from .settings import OFFLINE_PROVIDER, TrackingSettings
+from .wait import call_with_deadline
 
 logger = logging.getLogger(__name__)
 
@@ -312,7 +312,7 @@ def update_link(
     session.add(link)
     project = session.get(Project, link.project_id)
     if project is not None:
-        snapshots.bump(project, now)
+        snapshots.bump(session, project, now)
         session.add(project)
     session.flush()
     return link
@@ -327,7 +327,7 @@ def unlink(session: Session, project: Project, link: RunLink, *, now: datetime) 
         )
     children = session.exec(select(RunLink.id).where(RunLink.parent_id == link.id)).all()
     snapshots.delete_links(session, [*children, link.id])
-    snapshots.bump(project, now)
+    snapshots.bump(session, project, now)
     session.add(project)
     session.flush()
     session.expunge(link)

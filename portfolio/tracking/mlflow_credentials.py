@@ -17,14 +17,14 @@ from datetime import datetime
 from cryptography.fernet import InvalidToken
 from sqlmodel import Session
 
-from portfolio.auth.rules import ValidationError
-from portfolio.models import TrackingCredential, User
-from portfolio.tracking.credentials import KeySource, fernet, list_credentials, store_secret
-from portfolio.tracking.mlflow_provider import MlflowProvider
-from portfolio.tracking.mlflow_refs import validate_server_url
-from portfolio.tracking.provider import InvalidReference, TrackingError
-from portfolio.tracking.settings import TrackingSettings
-from portfolio.tracking.wait import call_with_deadline
+from ..auth.rules import ValidationError
+from ..models import TrackingCredential, User
+from .credentials import KeySource, fernet, list_credentials, store_secret
+from .mlflow_provider import MlflowProvider
+from .mlflow_refs import validate_server_url
+from .provider import InvalidReference, TrackingError
+from .settings import TrackingSettings
+from .wait import call_with_deadline
 
 logger = logging.getLogger(__name__)
 

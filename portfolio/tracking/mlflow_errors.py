@@ -13,7 +13,7 @@ from typing import Any
 
 import requests
 
-from portfolio.tracking.provider import (
+from .provider import (
     NotFound,
     RateLimited,
     TrackingError,

@@ -16,8 +16,8 @@ from typing import Any
 
 import numpy as np
 
-from portfolio.tracking import values
-from portfolio.tracking.provider import HistoryRow
+from . import values
+from .provider import HistoryRow
 
 STORED_INF = sys.float_info.max  # how MLflow's SQL stores save ±inf
 

@@ -19,15 +19,15 @@ from typing import Any
 
 from sqlmodel import Session, select
 
-from portfolio.auth.rules import ValidationError
-from portfolio.errors import Forbidden
-from portfolio.models import LinkKind, Project, RunLink, User
-from portfolio.projects import access
-from portfolio.tracking import link as links
-from portfolio.tracking import mlflow_credentials
-from portfolio.tracking.mlflow_refs import MlflowRef, parse_mlflow_ref
-from portfolio.tracking.provider import InvalidReference
-from portfolio.tracking.settings import TrackingSettings
+from ..auth.rules import ValidationError
+from ..errors import Forbidden
+from ..models import LinkKind, Project, RunLink, User
+from ..projects import access
+from . import link as links
+from . import mlflow_credentials
+from .mlflow_refs import MlflowRef, parse_mlflow_ref
+from .provider import InvalidReference
+from .settings import TrackingSettings
 
 logger = logging.getLogger(__name__)
 

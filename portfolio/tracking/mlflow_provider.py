@@ -40,11 +40,11 @@ from urllib.parse import urlsplit
 import numpy as np
 import requests
 
-from portfolio.tracking import values
-from portfolio.tracking.mlflow_errors import map_http_error, map_request_error, unreadable
-from portfolio.tracking.mlflow_history import metric_value, page_columns, page_rows
-from portfolio.tracking.mlflow_refs import parse_mlflow_ref, run_url, validate_server_url
-from portfolio.tracking.provider import HistoryRow, NotFound, RunData, TrackingError, register
+from . import values
+from .mlflow_errors import map_http_error, map_request_error, unreadable
+from .mlflow_history import metric_value, page_columns, page_rows
+from .mlflow_refs import parse_mlflow_ref, run_url, validate_server_url
+from .provider import HistoryRow, NotFound, RunData, TrackingError, register
 
 logger = logging.getLogger(__name__)
 

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from typing import Literal
 from urllib.parse import urlsplit
 
-from portfolio.tracking.provider import InvalidReference
+from .provider import InvalidReference
 
 MAX_INPUT = 2_000
 _EXPERIMENT_RE = re.compile(r"[0-9]{1,19}")

@@ -10,17 +10,15 @@ from __future__ import annotations
 from flask import flash, make_response, redirect, render_template, url_for
 from flask_login import current_user, login_required
 
-from portfolio.db import get_session
-from portfolio.errors import DomainError
-from portfolio.forms import apply_error
-from portfolio.models import LinkKind, utcnow
-from portfolio.projects.loading import load_project
-from portfolio.tracking import mlflow_credentials, mlflow_link
-from portfolio.tracking.forms import MlflowExperimentForm, MlflowRunForm, MlflowServerForm
-from portfolio.tracking.settings import TrackingSettings
-from portfolio.tracking.views import _manage_url, _page, bp
-
-from ..forms import Form
+from ..db import get_session
+from ..errors import DomainError
+from ..forms import Form, apply_error
+from ..models import LinkKind, utcnow
+from ..projects.loading import load_project
+from . import mlflow_credentials, mlflow_link
+from .forms import MlflowExperimentForm, MlflowRunForm, MlflowServerForm
+from .settings import TrackingSettings
+from .views import _manage_url, _page, bp
 
 
 def _link(handle: str, slug: str, form: Form, name: str, kind: LinkKind):

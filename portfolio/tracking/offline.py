@@ -28,8 +28,8 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from portfolio.tracking import values
-from portfolio.tracking.provider import HistoryRow, RunData, TrackingError, register
+from . import values
+from .provider import HistoryRow, RunData, TrackingError, register
 
 WANDB_MAGIC = b":W&B"
 

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import BinaryIO
 
-from portfolio.tracking.offline import WANDB_MAGIC, OfflineImportError
+from .offline import WANDB_MAGIC, OfflineImportError
 
 _RUN_FILE_RE = re.compile(r"run-[A-Za-z0-9_-]{1,128}\.wandb")
 _MB = 1024 * 1024

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from typing import Literal
 from urllib.parse import urlsplit
 
-from portfolio.tracking.provider import InvalidReference
+from .provider import InvalidReference
 
 SAAS_HOSTS = frozenset({"wandb.ai", "www.wandb.ai", "app.wandb.ai"})
 FORGE_HOSTS = frozenset({"forge.coreweave.com", "qa.forge.coreweave.com"})

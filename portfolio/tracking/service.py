@@ -8,15 +8,15 @@ flush; the caller commits, and rolls back on a ``DomainError``.
 
 from __future__ import annotations
 
-from portfolio.tracking.credentials import (
+from .credentials import (
     KeySource,
     delete_credential,
     list_credentials,
     resolve_key,
     save_credential,
 )
-from portfolio.tracking.imports import import_offline
-from portfolio.tracking.link import (
+from .imports import import_offline
+from .link import (
     LinkRow,
     add_project_filter,
     add_run_link,
@@ -26,10 +26,10 @@ from portfolio.tracking.link import (
     unlink,
     update_link,
 )
-from portfolio.tracking.settings import TrackingSettings
-from portfolio.tracking.snapshots import headline_metrics, replace_snapshot
-from portfolio.tracking.status import Status, describe
-from portfolio.tracking.sync import apply, claim_due, fetch, prepare, record_crash
+from .settings import TrackingSettings
+from .snapshots import headline_metrics, replace_snapshot
+from .status import Status, describe
+from .sync import apply, claim_due, fetch, prepare, record_crash
 
 __all__ = [
     "KeySource",

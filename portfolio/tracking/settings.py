@@ -12,8 +12,8 @@ from typing import Any
 
 from flask import current_app
 
-from portfolio.tracking.provider import TrackingProvider, get_provider
-from portfolio.tracking.refs import validate_base_url
+from .provider import TrackingProvider, get_provider
+from .refs import validate_base_url
 
 ONLINE_PROVIDERS = ("wandb", "mlflow")  # synced on a schedule; "wandb-offline" is uploaded
 OFFLINE_PROVIDER = "wandb-offline"

@@ -21,11 +21,12 @@ from typing import Any
 from sqlalchemy import delete
 from sqlmodel import Session, col, select
 
-from portfolio.models import LinkKind, MetricSeries, Project, RunLink, RunSnapshot
-from portfolio.public.compare import as_number, format_value
-from portfolio.tracking.downsample import Series
-from portfolio.tracking.provider import RunData
-from portfolio.tracking.values import clean_text
+from ..models import LinkKind, MetricSeries, Project, RunLink, RunSnapshot
+from ..numbers import as_number, format_value
+from ..page_version import bump_version
+from .downsample import Series
+from .provider import RunData
+from .values import clean_text
 
 MAX_KEY = 300  # MetricSeries.key
 MAX_URL = 500  # RunSnapshot.url
@@ -128,10 +129,9 @@ def delete_links(session: Session, link_ids: Iterable[int]) -> None:
         session.execute(delete(RunLink).where(col(RunLink.id).in_(ids)))
 
 
-def bump(project: Project, now: datetime) -> None:
+def bump(session: Session, project: Project, now: datetime) -> None:
     """Mark the public page as changed (its cache key is the version)."""
-    # computed in the UPDATE, so concurrent bumps (a sync and an edit) never collapse
-    project.version = Project.version + 1  # type: ignore[assignment]
+    bump_version(session, project.id)
     project.updated_at = now
 
 

@@ -10,10 +10,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from portfolio.models import LinkKind, RunLink, SyncState
-from portfolio.timeutil import format_local, relative, to_local
-from portfolio.tracking.settings import OFFLINE_PROVIDER
-from portfolio.tracking.wandb_provider import MAX_LISTED_RUNS
+from ..models import LinkKind, RunLink, SyncState
+from ..timeutil import format_local, relative, to_local
+from .settings import OFFLINE_PROVIDER
+from .wandb_provider import MAX_LISTED_RUNS
 
 
 @dataclass(frozen=True)

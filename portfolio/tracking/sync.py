@@ -30,13 +30,13 @@ from datetime import datetime, timedelta
 from sqlalchemy import case, update
 from sqlmodel import Session, col, select
 
-from portfolio.models import LinkKind, Project, RunLink, SyncState
-from portfolio.tracking import completeness, credentials, snapshots
-from portfolio.tracking.downsample import DEFAULT_POINTS, Series, collect
-from portfolio.tracking.provider import MissingApiKey, RunData, TrackingError, Unavailable
-from portfolio.tracking.settings import ONLINE_PROVIDERS, TrackingSettings
-from portfolio.tracking.values import clean_text
-from portfolio.tracking.wandb_provider import MAX_LISTED_RUNS
+from ..models import LinkKind, Project, RunLink, SyncState
+from . import completeness, credentials, snapshots
+from .downsample import DEFAULT_POINTS, Series, collect
+from .provider import MissingApiKey, RunData, TrackingError, Unavailable
+from .settings import ONLINE_PROVIDERS, TrackingSettings
+from .values import clean_text
+from .wandb_provider import MAX_LISTED_RUNS
 
 logger = logging.getLogger(__name__)
 
@@ -170,7 +170,7 @@ def apply(session: Session, plan: SyncPlan, fetched: Fetched, *, now: datetime) 
     session.add(link)
     project = session.get(Project, link.project_id)
     if project is not None:
-        snapshots.bump(project, now)
+        snapshots.bump(session, project, now)
         session.add(project)
     session.flush()
     return "synced"

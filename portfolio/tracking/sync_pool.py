@@ -32,10 +32,10 @@ from datetime import datetime
 from sqlalchemy import update
 from sqlmodel import Session, col
 
-from portfolio.models import RunLink, SyncState
-from portfolio.tracking import hosts
-from portfolio.tracking.errors import TimedOut, host_of, timed_out
-from portfolio.tracking.sync import (
+from ..models import RunLink, SyncState
+from . import hosts
+from .errors import TimedOut, host_of, timed_out
+from .sync import (
     Fetched,
     SyncPlan,
     apply,
@@ -44,7 +44,7 @@ from portfolio.tracking.sync import (
     prepare,
     record_crash,
 )
-from portfolio.tracking.values import clean_text
+from .values import clean_text
 
 logger = logging.getLogger(__name__)
 

@@ -24,7 +24,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from portfolio.tracking.provider import ConfigValue, SummaryValue
+from .provider import ConfigValue, SummaryValue
 
 MAX_TEXT = 1_000
 MAX_KEYS = 500

@@ -24,15 +24,15 @@ from flask import (
 )
 from flask_login import current_user, login_required
 
-from portfolio.db import get_session
-from portfolio.errors import DomainError
-from portfolio.extensions import csrf
-from portfolio.forms import ActionForm, apply_error, safe_next
-from portfolio.models import Project, RunLink, utcnow
-from portfolio.projects.loading import load_project
-from portfolio.templating import viewer_timezone
-from portfolio.tracking import completeness, credentials, import_queue, link, status
-from portfolio.tracking.forms import (
+from ..db import get_session
+from ..errors import DomainError
+from ..extensions import csrf
+from ..forms import ActionForm, apply_error, safe_next
+from ..models import Project, RunLink, utcnow
+from ..projects.loading import load_project
+from ..templating import viewer_timezone
+from . import completeness, credentials, import_queue, link, status
+from .forms import (
     CredentialForm,
     LinkEditForm,
     MlflowExperimentForm,
@@ -41,8 +41,8 @@ from portfolio.tracking.forms import (
     ProjectLinkForm,
     RunLinkForm,
 )
-from portfolio.tracking.offline_zip import ZipLimits
-from portfolio.tracking.settings import TrackingSettings, source_name
+from .offline_zip import ZipLimits
+from .settings import TrackingSettings, source_name
 
 bp = Blueprint("tracking", __name__)
 ID = "int(max=2147483647)"
@@ -369,4 +369,4 @@ def delete_key(credential_id: int):
     return redirect(url_for("tracking.settings_page"), 303)
 
 
-from portfolio.tracking import mlflow_views  # noqa: E402, F401  (its routes join this blueprint)
+from . import mlflow_views  # noqa: E402, F401  (its routes join this blueprint)

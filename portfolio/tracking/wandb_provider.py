@@ -31,9 +31,9 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from portfolio.tracking import values
-from portfolio.tracking.errors import chain, network_error
-from portfolio.tracking.provider import (
+from . import values
+from .errors import chain, network_error
+from .provider import (
     HistoryRow,
     MissingApiKey,
     NotFound,
@@ -44,7 +44,7 @@ from portfolio.tracking.provider import (
     Unavailable,
     register,
 )
-from portfolio.tracking.refs import parse_project_ref, parse_run_ref, validate_base_url
+from .refs import parse_project_ref, parse_run_ref, validate_base_url
 
 logger = logging.getLogger(__name__)
 

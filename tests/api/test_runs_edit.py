@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from sqlmodel import select
 
+from devtools.wandb.fakeserver import FakeRun, FakeWandb
 from portfolio.models import MentorAssignment, Role, RunLink, RunSnapshot
-from portfolio.tracking.fakeserver import FakeRun, FakeWandb
 from scheduler import jobs
 
 from .conftest import World, bearer, problem, snapshot_tables

@@ -117,7 +117,10 @@ def test_database_down_signed_in_user_gets_the_503_page(database_down, client, m
 
 
 def test_fail_open_cache_stores_and_reads_when_redis_is_up(app, tmp_path):
-    """The fail-open cache is a normal Redis cache while Redis answers (database 14: test_two_hosts flushes 13, and the two passes run at once)."""
+    """The fail-open cache is a normal Redis cache while Redis answers.
+
+    Database 14: test_two_hosts flushes 13, and the two test passes run at once.
+    """
     from portfolio.config import from_env
     from portfolio.extensions import cache
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from portfolio.public.compare import RunRow, compare, format_value
+from portfolio.numbers import format_value
+from portfolio.public.compare import RunRow, compare
 
 
 def _row(key, *, acc, cfg, started=None, state="finished"):
