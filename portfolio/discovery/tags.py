@@ -9,6 +9,7 @@ from sqlmodel import Session, col, delete, func, select
 
 from ..errors import DomainError
 from ..models import Project, ProjectTag, User, Visibility
+from ..page_version import bump_version
 
 MAX_TAGS = 5
 MAX_TAG_CHARS = 32
@@ -52,9 +53,8 @@ def set_tags(session: Session, project: Project, tags: list[tuple[str, str]]) ->
     session.exec(delete(ProjectTag).where(ProjectTag.project_id == project.id))
     for slug, label in tags:
         session.add(ProjectTag(project_id=project.id, slug=slug, label=label))
-    project.version += 1  # the public page shows tags: a new cache key
-    session.add(project)
     session.flush()
+    bump_version(session, project.id)  # the public page shows tags: a new cache key
 
 
 def tagged_projects(

@@ -14,8 +14,9 @@ from markupsafe import Markup, escape
 from sqlmodel import Session, col, select
 
 from ..models import Milestone, MilestoneFreeze, Project, RunLink
+from ..numbers import as_number, format_value
 from ..seasons import milestones as milestone_service
-from .compare import as_number, digits_for, format_value
+from .compare import digits_for
 
 
 @dataclass(frozen=True)

@@ -29,7 +29,7 @@ from ..models import (
     RunLink,
     RunSnapshot,
 )
-from ..public.compare import as_number
+from ..numbers import as_number
 from ..tracking.settings import source_name
 from ..tracking.snapshots import bump
 
@@ -146,7 +146,7 @@ def refreeze(
     row.refrozen_at = now
     row.note = note
     session.add(row)
-    bump(project, now)  # the public timeline changed: a new page-cache version
+    bump(session, project, now)  # the public timeline changed: a new page-cache version
     session.add(project)
     session.flush()
     return row
