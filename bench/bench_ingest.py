@@ -163,7 +163,7 @@ def child_ingest(
         link = session.get(RunLink, link_id)
         replace_snapshot(session, link, run, series, now)
         project = session.get(Project, link.project_id)
-        bump(project, now)
+        bump(session, project, now)
         session.add(project)
         session.commit()
     seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
