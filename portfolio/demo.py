@@ -25,6 +25,7 @@ from sqlmodel import Session, select
 
 from .auth import service as accounts
 from .auth.passwords import hash_password, verify_password
+from .discovery import tags
 from .discussion import service as discussion
 from .discussion.rules import Limits
 from .discussion.updates import post_update
@@ -166,6 +167,7 @@ def _load_projects(session: Session, data: dict[str, Any], now: datetime) -> dic
             body = body.replace(f"{{image:{name}}}", url)
         project.body_md = body
         project.visibility = Visibility(spec["visibility"])
+        tags.set_tags(session, project, tags.parse_labels(spec.get("tags", [])))
         project.comment_policy = spec.get("comment_policy", project.comment_policy)
         project.charts = [{"runs": [], "title": "", **chart} for chart in spec.get("charts", [])]
         project.updated_at = project.last_activity_at = min(now, started + timedelta(days=30))

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import current_app, url_for
 from sqlmodel import Session
 
+from ..discovery import tags as project_tags
 from ..models import (
     MemberStatus,
     Milestone,
@@ -52,12 +53,20 @@ def project(session: Session, project: Project, season: Season | None = None) ->
         season=season.slug,
         owner=owner.handle,
         members=members,
+        tags=tags(session, project.id),
         url=url,
         public_url=None if project.visibility == Visibility.draft else url,
         created_at=project.created_at,
         updated_at=project.updated_at,
         last_activity_at=project.last_activity_at,
     )
+
+
+def tags(session: Session, project_id: int) -> list[schemas.TagOut]:
+    return [
+        schemas.TagOut(slug=t.slug, label=t.label)
+        for t in project_tags.project_tags(session, project_id)
+    ]
 
 
 def milestone(m: Milestone) -> schemas.MilestoneOut:

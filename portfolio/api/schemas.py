@@ -168,6 +168,18 @@ SeasonSlug = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]{1,38}[a-z0-9]$", 
 Visibility = Literal["draft", "unlisted", "public"]
 
 
+class TagOut(Output):
+    """A project tag: its label as the learner wrote it and the slug of its page."""
+
+    slug: str = Field(description="The tag page is /tags/{slug}.")
+    label: str
+
+
+# A label as sent: the same rules as the edit page apply (tags.parse_labels); these
+# bounds only keep a request small, so the precise message comes from one place.
+TagLabel = Annotated[Text, Field(max_length=200, json_schema_extra={"pattern": r"^[^,\u0000]*$"})]
+
+
 class ProjectOut(Output):
     id: int
     slug: str
@@ -181,6 +193,7 @@ class ProjectOut(Output):
     season: str = Field(description="The season's slug, e.g. 2027-q1.")
     owner: str = Field(description="The owner's handle.")
     members: list[str] = Field(description="Handles of accepted members, owner first.")
+    tags: list[TagOut] = Field(description="The project's tags, in the learner's order.")
     url: str = Field(description="The project page; visitors see it unless it is a draft.")
     public_url: str | None = Field(description="The page to share; null while a draft.")
     created_at: UTCTime
@@ -219,6 +232,12 @@ class ProjectUpdate(Input):
     repo_url: Annotated[Text, text(300)] | None = None
     slug: Slug | None = Field(default=None, description="A new address; the old one redirects.")
     visibility: Visibility | None = None
+    tags: list[TagLabel] | None = Field(
+        default=None,
+        max_length=20,
+        description="Replaces every tag: up to 5 distinct labels of at most 32 characters "
+        "with a letter or digit, no commas (as on the edit page); [] removes them all.",
+    )
 
 
 # Milestones -------------------------------------------------------------------

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import Field, JsonValue
 
-from .schemas import Output, UTCTime
+from .schemas import Output, TagOut, UTCTime
 
 
 class PublicMilestone(Output):
@@ -44,6 +44,7 @@ class PublicProject(PublicProjectCard):
     """A public or unlisted project, as its page shows it."""
 
     members: list[str]
+    tags: list[TagOut] = Field(description="The project's tags, in the learner's order.")
     repo_url: str
     problem_md: str
     body_md: str = Field(description="The write-up, in Markdown.")

@@ -7,7 +7,7 @@ import unicodedata
 
 from sqlmodel import Session, col, delete, func, select
 
-from ..errors import DomainError
+from ..auth.rules import ValidationError
 from ..models import Project, ProjectTag, User, Visibility
 from ..page_version import bump_version
 
@@ -23,24 +23,39 @@ def slugify(label: str) -> str:
 
 
 def parse(raw: str | None) -> list[tuple[str, str]]:
-    """Comma-separated labels → [(slug, label)], duplicates dropped; DomainError when invalid."""
-    labels = [" ".join(part.split()) for part in (raw or "").split(",")]
+    """The edit page's comma-separated labels → [(slug, label)]; see parse_labels."""
+    return parse_labels((raw or "").split(","))
+
+
+def parse_labels(raw_labels: list[str]) -> list[tuple[str, str]]:
+    """Labels → [(slug, label)], blanks and duplicates dropped; ValidationError when invalid.
+
+    One set of rules for the edit page (which splits its text at commas) and the
+    API (which sends a list), so both refuse the same tags with the same words:
+    a 422 naming the `tags` field, before anything is written.
+    """
+    labels = [" ".join(part.split()) for part in raw_labels]
     out: dict[str, str] = {}
     for label in filter(None, labels):
+        if "," in label:
+            raise ValidationError("A tag cannot contain a comma.", field="tags")
         if len(label) > MAX_TAG_CHARS:
-            raise DomainError(
+            raise ValidationError(
                 f"Each tag may have at most {MAX_TAG_CHARS} characters.", field="tags"
             )
         slug = slugify(label)
         if not slug:
-            raise DomainError(f"“{label}” has no letters or digits; tags need some.", field="tags")
+            raise ValidationError(
+                f"“{label}” has no letters or digits; tags need some.", field="tags"
+            )
         out.setdefault(slug, label)
     if len(out) > MAX_TAGS:
-        raise DomainError(f"Choose at most {MAX_TAGS} tags.", field="tags")
+        raise ValidationError(f"Choose at most {MAX_TAGS} tags.", field="tags")
     return list(out.items())
 
 
 def project_tags(session: Session, project_id: int) -> list[ProjectTag]:
+    """The project's tags in the order the learner gave them (the page and the API show this)."""
     return list(
         session.exec(
             select(ProjectTag).where(ProjectTag.project_id == project_id).order_by(ProjectTag.id)
@@ -82,3 +97,16 @@ def tagged_projects(
         .limit(1)
     ).first()
     return label, ids, total
+
+
+def public_tag_slugs(session: Session) -> list[str]:
+    """Slugs with at least one public project: the tag pages worth a sitemap entry."""
+    return list(
+        session.exec(
+            select(ProjectTag.slug)
+            .join(Project, Project.id == ProjectTag.project_id)
+            .where(Project.visibility == Visibility.public)
+            .distinct()
+            .order_by(ProjectTag.slug)
+        )
+    )

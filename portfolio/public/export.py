@@ -36,6 +36,8 @@ _LAZY_CHART = re.compile(
     r'<picture class="chart-lazy">.*?</picture><noscript>(.*?)</noscript>', re.S
 )
 _HEAD = re.compile(r"<head\b[^>]*>", re.I)
+# Tag pages are not exported: a project's tag links (rel="tag") become plain text.
+_TAG_LINK = re.compile(r'<a rel="tag" href="/tags/[^"]*">(.*?)</a>', re.S)
 _CSP_META = f'<meta http-equiv="Content-Security-Policy" content="{escape(META_CSP)}">'
 
 
@@ -70,7 +72,7 @@ def _rewriter(handle: str, slugs: set[str], base_url: str, depth: int):
 
 
 def _write_page(html: str, target: Path, rewrite, live_url: str) -> None:
-    html = _LAZY_CHART.sub(r"\1", _SCRIPT.sub("", html))
+    html = _TAG_LINK.sub(r"<span>\1</span>", _LAZY_CHART.sub(r"\1", _SCRIPT.sub("", html)))
     # First in <head>: a policy applies only to what comes after it in the document.
     html, found = _HEAD.subn(lambda m: m.group(0) + _CSP_META, html, count=1)
     if not found:

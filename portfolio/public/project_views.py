@@ -25,6 +25,7 @@ from flask_login import current_user
 
 from ..charts import bundle_filename, write_bundle
 from ..compression import accepts_gzip, compress, send_variant
+from ..discovery import tags
 from ..errors import NotFound
 from ..extensions import cache, limiter
 from ..markdown import pygments_css
@@ -110,6 +111,7 @@ def project(handle: str, slug: str):
             write_up=service.write_up(proj),
             milestones=milestones.list_for(session, proj.id),
             checkpoints=checkpoints,
+            tags=tags.project_tags(session, proj.id),
             progress_chart=progress.chart_svg(checkpoints),
             health=state,
             stats=stats,

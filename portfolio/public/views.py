@@ -10,6 +10,7 @@ from ..auth.deletion import PLACEHOLDER_HANDLE
 from ..auth.profile import profile_links
 from ..content import render_page
 from ..db import get_session
+from ..discovery.tags import public_tag_slugs
 from ..httpcache import shared_cacheable
 from ..markdown import render_markdown
 from ..models import Project, User, Visibility, utcnow
@@ -82,7 +83,7 @@ def feed(handle: str):
 
 @bp.get("/sitemap.xml")
 def sitemap():
-    """Public projects and the profiles that have them; drafts and unlisted never."""
+    """Public projects, the profiles and tag pages that have them; drafts and unlisted never."""
     session = get_session()
     rows = session.exec(
         select(Project, User)
@@ -97,6 +98,8 @@ def sitemap():
     ]
     handles = sorted({u.handle for _, u in rows})
     urls += [(base + url_for("public.profile", handle=h), None) for h in handles]
+    # Tag pages that list something; /search is left out (results are not for crawling).
+    urls += [(base + url_for("discovery.tag", slug=t), None) for t in public_tag_slugs(session)]
     return Response(render_template("public/sitemap.xml", urls=urls), mimetype="application/xml")
 
 

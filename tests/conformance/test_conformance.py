@@ -31,8 +31,16 @@ ROLES = {
     "mentor": "daniel@seasons-demo.example.com",
     "admin": "admin@seasons-demo.example.com",
 }
-# Links lead everywhere else; the sitemap adds the profiles, a made-up path the 404 page.
-STARTS = ["/", "/sitemap.xml", "/api/v1/docs", "/u/nobody-goes-by-this-name"]
+# Links lead everywhere else; the sitemap adds the profiles, a made-up path the 404 page;
+# a search with results and a demo tag page (content/demo/projects.toml) are checked too.
+STARTS = [
+    "/",
+    "/sitemap.xml",
+    "/api/v1/docs",
+    "/u/nobody-goes-by-this-name",
+    "/search?q=tickets",
+    "/tags/nlp",
+]
 SIGNED_IN_STARTS = [*STARTS, "/dashboard", "/notifications", "/invitations", "/settings/profile"]
 SITEMAP_XSD = Path(__file__).with_name("sitemap.xsd")
 CARD_PROPERTIES = ("og:title", "og:description", "og:image", "og:image:alt", "og:site_name")

@@ -7,6 +7,7 @@ from flask import url_for
 from ...auth.rules import ValidationError
 from ...auth.tokens import Scope
 from ...db import get_session
+from ...discovery import tags
 from ...errors import NotFound
 from ...models import utcnow
 from ...projects import service as projects
@@ -104,9 +105,13 @@ def get_project(project_id: int) -> schemas.ProjectOut:
     body=schemas.ProjectUpdate,
 )
 def update_project(project_id: int, body: schemas.ProjectUpdate) -> schemas.ProjectOut:
-    """Change the fields sent. A new `slug` keeps the old address as a redirect."""
+    """Change the fields sent. A new `slug` keeps the old address as a redirect.
+
+    `tags` replaces every tag, checked by the edit page's rules before anything changes.
+    """
     session = get_session()
     project, season = project_for(auth.caller(), project_id, edit=True)
+    new_tags = None if body.tags is None else tags.parse_labels(body.tags)
 
     def pick(name: str) -> str:
         value = getattr(body, name)
@@ -123,5 +128,7 @@ def update_project(project_id: int, body: schemas.ProjectUpdate) -> schemas.Proj
         actor=auth.caller(),
         now=utcnow(),
     )
+    if new_tags is not None:
+        tags.set_tags(session, project, new_tags)
     commit(session)
     return present.project(session, project, season)

@@ -103,6 +103,7 @@ def public_project(handle: str, slug: str) -> schemas_public.PublicProject:
             for u, status in projects.members_of(session, project.id)
             if status == MemberStatus.accepted
         ],
+        tags=present.tags(session, project.id),
         repo_url=project.repo_url,
         problem_md=project.problem_md,
         body_md=project.body_md,
