@@ -44,6 +44,7 @@ WATCHED = (
     "projects",
     "project_slugs",
     "project_members",
+    "project_tags",
     "milestones",
     "updates",
     "feedback_requests",
