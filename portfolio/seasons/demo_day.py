@@ -246,8 +246,12 @@ def set_feature(
     return entry
 
 
+# Ids beyond a 32-bit column would be a database error on PostgreSQL, not a miss.
+_MAX_ID = 2**31 - 1
+
+
 def _public_in_season(session: Session, season: Season, project_id: int) -> Project:
-    project = session.get(Project, project_id)
+    project = session.get(Project, project_id) if 0 < project_id <= _MAX_ID else None
     if project is None or project.season_id != season.id or project.visibility != Visibility.public:
         raise NotFound("There is no public project with that number in this season.")
     return project

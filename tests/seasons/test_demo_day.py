@@ -173,6 +173,9 @@ def test_pins_are_for_admins_on_public_projects_of_the_season_at_most_six(
     for hidden in (draft, unlisted, elsewhere):
         assert pin(hidden.id) == 404
     assert pin(999_999) == 404
+    assert pin(2**63) == 404 and pin(-1) == 404
+    huge = admin_client.post(f"{page}/pins/{2**40}/delete", data={"csrf_token": token})
+    assert huge.status_code == 404
     assert pin("seven") == 400
     assert pin(projects[0].id) == 303
     assert pin(projects[0].id) == 409
