@@ -164,6 +164,8 @@ def test_pins_are_for_admins_on_public_projects_of_the_season_at_most_six(
     admin_client = app.test_client()
     login(admin_client, make_user("boss", role=Role.admin))
     token = csrf_token(admin_client, page)
+    admin_html = _page(admin_client, page)
+    assert f'action="/seasons/{past.slug}/pins"' in admin_html and "0 of 6 pins used" in admin_html
 
     def pin(project_id) -> int:
         data = {"csrf_token": token, "project_id": project_id}
