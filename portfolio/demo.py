@@ -33,7 +33,7 @@ from .errors import Conflict
 from .models import MetricGoal, Project, Role, User, Visibility, utcnow
 from .projects import images
 from .projects import service as projects
-from .seasons import mentors, milestones
+from .seasons import demo_day, mentors, milestones
 from .seasons import service as seasons
 from .tracking.imports import import_offline
 
@@ -170,11 +170,27 @@ def _load_projects(session: Session, data: dict[str, Any], now: datetime) -> dic
         tags.set_tags(session, project, tags.parse_labels(spec.get("tags", [])))
         project.comment_policy = spec.get("comment_policy", project.comment_policy)
         project.charts = [{"runs": [], "title": "", **chart} for chart in spec.get("charts", [])]
+        _load_showcase(session, spec, project, season, owner, now)
         project.updated_at = project.last_activity_at = min(now, started + timedelta(days=30))
         session.add(project)
         session.flush()
         created[spec["title"]] = project
     return created
+
+
+def _load_showcase(
+    session: Session, spec: dict[str, Any], project: Project, season, owner: User, now: datetime
+) -> None:
+    """A past project's demo-day highlight and pin, through the services learners and
+    admins use, so a past demo season shows a demo-day page right away."""
+    if spec.get("highlight"):
+        demo_day.set_feature(
+            session, project, owner, featured=True, highlight=spec["highlight"], now=now
+        )
+    if spec.get("pinned"):
+        admin = session.exec(select(User).where(User.role == Role.admin)).first()
+        if admin is not None:
+            demo_day.pin(session, season, project.id, admin, now)
 
 
 def _image_names(body: str) -> list[str]:

@@ -31,6 +31,7 @@ from .project import (
     Visibility,
 )
 from .season import Enrollment, MentorAssignment, Season, SeasonKind
+from .showcase import ShowcaseEntry
 from .storage import StoredBlob
 from .tracking import (
     ImportState,
@@ -90,6 +91,7 @@ __all__ = [
     "Role",
     "Season",
     "SeasonKind",
+    "ShowcaseEntry",
     "StoredBlob",
     "UTCDateTime",
     "User",

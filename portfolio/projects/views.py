@@ -93,6 +93,7 @@ def edit(handle: str, slug: str):
         return redirect(project_url(project))
     status = 422 if form.errors or form.form_errors else 200
     from ..discovery.views import tags_form
+    from ..seasons.demo_day_views import showcase_form
 
     return render_template(
         "projects/edit.html",
@@ -100,6 +101,8 @@ def edit(handle: str, slug: str):
         project=project,
         tag_form=tags_form(session, project),
         tag_action=project_url(project, "discovery.project_tags"),
+        showcase_form=showcase_form(session, project),
+        showcase_action=project_url(project, "projects.showcase"),
     ), status
 
 

@@ -39,8 +39,12 @@ class Feed:
     updated: datetime  # the newest change in the feed: its Last-Modified
 
     def etag(self, body: str) -> str:
-        """A strong validator of the rendered feed: any changed byte changes it."""
-        return hashlib.sha256(body.encode("utf-8")).hexdigest()[:32]
+        return etag_of(body)
+
+
+def etag_of(body: str) -> str:
+    """A strong validator of a rendered feed: any changed byte changes it."""
+    return hashlib.sha256(body.encode("utf-8")).hexdigest()[:32]
 
 
 def _html(markdown_text: str, prefix: str) -> Markup | None:

@@ -198,3 +198,55 @@ def completed_milestones(session: Session, project_ids: list[int], limit: int = 
             .limit(limit)
         )
     )
+
+
+def headlines(session: Session, projects: list[Project]) -> dict[int, tuple[str, float | None]]:
+    """`headline_value` for many projects in one query: (metric, best visible value) by id.
+
+    Same rule as a single card (hidden runs never count; missing or non-finite
+    values never win), so a season's showcase and a project's page agree.
+    """
+    by_id = {p.id: p for p in projects if p.headline_metric}
+    runs: dict[int, list[RunRow]] = {pid: [] for pid in by_id}
+    if by_id:
+        rows = session.exec(
+            select(RunLink, RunSnapshot)
+            .join(RunSnapshot, RunSnapshot.id == RunLink.current_snapshot_id)
+            .where(
+                RunLink.project_id.in_(list(by_id)),
+                RunLink.kind == LinkKind.run,
+                RunLink.hidden.is_(False),
+            )
+            .order_by(RunLink.created_at, RunLink.id)
+        )
+        for link, snap in rows:
+            runs[link.project_id].append(
+                RunRow(link.id, "", snap.state, "", snap.started_at, snap.summary, {})
+            )
+    out: dict[int, tuple[str, float | None]] = {p.id: ("", None) for p in projects}
+    for pid, project in by_id.items():
+        comparison = compare(
+            runs[pid], headline=project.headline_metric, goal=str(project.headline_goal)
+        )
+        best = comparison.best_key
+        out[pid] = (project.headline_metric, comparison.headline_values.get(best) if best else None)
+    return out
+
+
+def charted(session: Session, project_ids: list[int]) -> set[int]:
+    """The projects, among these, whose visible runs have a metric series (so a chart image)."""
+    if not project_ids:
+        return set()
+    return set(
+        session.exec(
+            select(RunLink.project_id)
+            .join(RunSnapshot, RunSnapshot.id == RunLink.current_snapshot_id)
+            .join(MetricSeries, MetricSeries.snapshot_id == RunSnapshot.id)
+            .where(
+                RunLink.project_id.in_(project_ids),
+                RunLink.kind == LinkKind.run,
+                RunLink.hidden.is_(False),
+            )
+            .distinct()
+        )
+    )

@@ -13,7 +13,7 @@ from ..httpcache import shared_cacheable
 from ..models import Project, User, Visibility, utcnow
 from ..projects import publishing
 from ..projects import service as projects
-from . import gallery, health, milestones, public_record, service
+from . import demo_day, gallery, health, milestones, public_record, service
 from .forms import CompleteForm, RecordForm
 from .mentors import mentor_board
 
@@ -37,10 +37,20 @@ def index():
 @bp.get("/seasons/<slug>")
 @shared_cacheable
 def show(slug: str):
+    """A season's plan and projects; after its last week, its demo-day showcase."""
     session = get_session()
     service.ensure_current_and_next(session, utcnow().date())
     session.commit()
     season = service.require(session, slug)
+    now = utcnow()
+    if demo_day.is_demo_day(season, now.date()):
+        return render_template(
+            "seasons/demo_day.html",
+            season=season,
+            demo=demo_day.demo_day(session, season),
+            max_pins=demo_day.MAX_PINS,
+            now=now,
+        )
     gallery = list(
         session.exec(
             select(Project, User)
@@ -53,7 +63,7 @@ def show(slug: str):
         session, current_user.id, season.id
     )
     return render_template(
-        "seasons/show.html", season=season, gallery=gallery, enrolled=enrolled, now=utcnow()
+        "seasons/show.html", season=season, gallery=gallery, enrolled=enrolled, now=now
     )
 
 

@@ -21,7 +21,7 @@ import lxml.html
 import pytest
 from sqlmodel import Session, select
 
-from portfolio.models import Project, User, Visibility
+from portfolio.models import Project, Season, User, Visibility, utcnow
 
 from . import crawl
 
@@ -100,7 +100,11 @@ def demo_walks(app, tmp_path):
             .where(Project.visibility == Visibility.public)
             .order_by(Project.id)
         ).first()
+        # Ended seasons: their page is demo day (showcase, pins for the admin, feed link).
+        today = utcnow().date()
+        ended = session.exec(select(Season.slug).where(Season.ends_on < today)).all()
     listings = [f"/u/{owner}/{slug}/updates", f"/u/{owner}/{slug}/discussion"]
+    listings += [f"/seasons/{season_slug}" for season_slug in ended]
     walks = [crawl.walk(app.test_client(), "anonymous", origin, [*STARTS, *listings])]
     for role, email in ROLES.items():
         client = _sign_in(app, origin, email)

@@ -67,9 +67,14 @@ def page(browser):
     context.close()
 
 
-def shot(page, name: str) -> Path:
-    """Save a full-page screenshot as a test artifact."""
+def shot(page, name: str, element=None) -> Path:
+    """Save a screenshot as a test artifact: the full page, or clipped to `element`
+    (a Playwright locator, scrolled into view first)."""
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     path = ARTIFACTS / f"{name}.png"
-    page.screenshot(path=str(path), full_page=True)
+    if element is not None:
+        element.scroll_into_view_if_needed()
+        element.screenshot(path=str(path))
+    else:
+        page.screenshot(path=str(path), full_page=True)
     return path
