@@ -70,12 +70,6 @@ def project_tags(handle: str, slug: str):
     ):
         flash("Tags saved.", "success")
         return redirect(project_url(project, "projects.edit"))
-    from ..projects.forms import ProjectEditForm
+    from ..projects.views import edit_page
 
-    return render_template(
-        "projects/edit.html",
-        form=ProjectEditForm(obj=project, formdata=None),
-        project=project,
-        tag_form=form,
-        tag_action=project_url(project, "discovery.project_tags"),
-    ), 422
+    return edit_page(session, project, tag_form=form, status=422)

@@ -8,7 +8,7 @@ from flask_login import current_user, login_required
 from ..db import get_session
 from ..errors import DomainError
 from ..forms import ActionForm, apply_error, commit_or_show
-from ..models import utcnow
+from ..models import Project, utcnow
 from ..seasons import milestones
 from ..seasons import service as seasons
 from . import service
@@ -91,15 +91,22 @@ def edit(handle: str, slug: str):
     ):
         flash("Project saved.", "success")
         return redirect(project_url(project))
-    status = 422 if form.errors or form.form_errors else 200
+    return edit_page(session, project, form=form)
+
+
+def edit_page(session, project: Project, *, form=None, tag_form=None, status: int | None = None):
+    """The edit page with its three forms; a failed sub-form passes itself in to keep its errors."""
     from ..discovery.views import tags_form
     from ..seasons.demo_day_views import showcase_form
 
+    form = form if form is not None else ProjectEditForm(obj=project, formdata=None)
+    if status is None:
+        status = 422 if form.errors or form.form_errors else 200
     return render_template(
         "projects/edit.html",
         form=form,
         project=project,
-        tag_form=tags_form(session, project),
+        tag_form=tag_form if tag_form is not None else tags_form(session, project),
         tag_action=project_url(project, "discovery.project_tags"),
         showcase_form=showcase_form(session, project),
         showcase_action=project_url(project, "projects.showcase"),

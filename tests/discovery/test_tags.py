@@ -79,6 +79,7 @@ def test_bad_tags_change_nothing(owned, client, session, value, message):
     assert response.status_code == 422
     html = response.get_data(as_text=True)
     assert message in html
+    assert 'id="demo-day"' in html  # the whole edit page comes back, not just the tags form
     slugs = session.exec(select(ProjectTag.slug).where(ProjectTag.project_id == project.id)).all()
     assert slugs == ["keep"]
 
