@@ -30,6 +30,7 @@ from .project import (
     ProjectSlug,
     Visibility,
 )
+from .recap import ProjectRecap
 from .season import Enrollment, MentorAssignment, Season, SeasonKind
 from .storage import StoredBlob
 from .tracking import (
@@ -83,6 +84,7 @@ __all__ = [
     "MilestoneFreeze",
     "Project",
     "ProjectImage",
+    "ProjectRecap",
     "ProjectMember",
     "ProjectSearch",
     "ProjectTag",
