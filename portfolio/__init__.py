@@ -111,7 +111,10 @@ def _register_blueprints(app: Flask) -> None:
     from .projects.views import bp as projects_bp
     from .public import project_views  # noqa: F401  (adds the project routes to public.bp)
     from .public.views import bp as public_bp
-    from .seasons import milestone_views  # noqa: F401  (adds milestone routes to projects.bp)
+    from .seasons import (
+        milestone_views,  # noqa: F401  (adds milestone routes to projects.bp)
+        recap_views,  # noqa: F401  (recap editor and image routes)
+    )
     from .seasons.admin_views import bp as seasons_admin_bp
     from .seasons.organiser_views import bp as organiser_bp
     from .seasons.views import bp as seasons_bp

@@ -30,6 +30,7 @@ from ..models import (
     Project,
     ProjectImage,
     ProjectMember,
+    ProjectRecap,
     RunLink,
     RunSnapshot,
     TrackingCredential,
@@ -100,6 +101,9 @@ def user_data(session: Session, user: User) -> dict[str, Any]:
         "milestone_freezes": _rows(
             session,
             select(MilestoneFreeze).where(col(MilestoneFreeze.project_id).in_(project_ids)),
+        ),
+        "project_recaps": _rows(
+            session, select(ProjectRecap).where(col(ProjectRecap.project_id).in_(project_ids))
         ),
         "images": _rows(
             session, select(ProjectImage).where(col(ProjectImage.project_id).in_(project_ids))

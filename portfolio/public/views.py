@@ -13,7 +13,7 @@ from ..db import get_session
 from ..httpcache import shared_cacheable
 from ..markdown import render_markdown
 from ..models import Project, User, Visibility, utcnow
-from ..seasons import health
+from ..seasons import health, recaps
 from . import feed as feeds
 from . import service, showcase
 
@@ -59,6 +59,7 @@ def profile(handle: str):
         card_chart=service.card_chart(session, cards),
         record=health.learner_record(session, user.id, now),
         links=profile_links(user),
+        recaps=recaps.profile_recaps(session, user),
     )
 
 

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from flask import url_for
+from markupsafe import Markup
 from sqlalchemy import and_
 from sqlmodel import Session, col, select
 
@@ -37,6 +38,7 @@ from ..models import (
 )
 from ..numbers import format_value
 from ..page_version import bump_version
+from ..projects import access
 from ..public import progress
 from ..public.compare import digits_for
 from . import milestones as milestone_service
@@ -184,10 +186,17 @@ def is_public(project: Project, recap: ProjectRecap | None) -> bool:
     return recap is not None and recap.published_at is not None and project.visibility in VISIBLE
 
 
-def body_html(project: Project, season: Season, recap: ProjectRecap | None, figures: RecapFigures):
-    """The recap text as sanitized HTML; the generated text when the learner wrote none."""
-    text = recap.body_md if recap is not None and recap.body_md.strip() else None
-    return render_markdown(text or default_text(project, season, figures), id_prefix="recap-")
+def body_html(
+    project: Project, season: Season, recap: ProjectRecap | None, figures: RecapFigures
+) -> Markup:
+    """The learner's text as sanitized Markdown HTML, or the generated text as plain text.
+
+    The generated text quotes the project title and the metric name (user and tracker
+    text), so it is escaped as a paragraph rather than read as Markdown.
+    """
+    if recap is not None and recap.body_md.strip():
+        return render_markdown(recap.body_md, id_prefix="recap-")
+    return Markup("<p>{}</p>").format(default_text(project, season, figures))
 
 
 def _write(
@@ -335,3 +344,29 @@ def profile_recaps(session: Session, user: User) -> list[ProfileRecap]:
         points = [progress.checkpoint(m, f, hidden) for m, f in frozen.get(project.id, [])]
         out.append(ProfileRecap(project, season, handle, _improvement(points)[0]))
     return out
+
+
+@dataclass(frozen=True)
+class RecapSection:
+    html: Markup
+    figures: RecapFigures
+
+
+def page_section(
+    session: Session, project: Project, season: Season, viewer: User | None, now: datetime
+) -> tuple[RecapSection | None, str | None]:
+    """The project page's recap: the published section, or for a member the editor's link
+    while the recap is available and not yet published (never both, never for a draft)."""
+    recap = get(session, project.id)
+    if is_public(project, recap):
+        figures = recap_figures(session, project, access.is_insider(session, project, viewer))
+        public = figures if figures.on_time is None else recap_figures(session, project, False)
+        return RecapSection(body_html(project, season, recap, public), figures), None
+    if (
+        (recap is None or recap.published_at is None)
+        and access.is_member(session, project, viewer)
+        and is_available(session, project, season, now)
+    ):
+        owner = session.get(User, project.owner_id)
+        return None, url_for("projects.recap_edit", handle=owner.handle, slug=project.slug)
+    return None, None
