@@ -361,3 +361,23 @@ def test_recaps_are_in_the_data_download_and_go_with_the_account(app, client, se
         session.commit()
     session.expire_all()
     assert session.exec(select(ProjectRecap)).all() == []
+
+
+def test_static_export_carries_the_published_recap_and_its_image(
+    app, client, session, ended, tmp_path
+):
+    from portfolio.public.export import export_site
+
+    maya, project = ended
+    login(client, maya)
+    _post(client, project, "draft", "Draft words.")
+    export_site(app, tmp_path / "draft", "maya")
+    assert "Draft words." not in (tmp_path / "draft" / project.slug / "index.html").read_text()
+    assert not (tmp_path / "draft" / project.slug / "recap.png").exists()
+    _post(client, project, "publish", "Public words.")
+    out = tmp_path / "site"
+    export_site(app, out, "maya")
+    html = (out / project.slug / "index.html").read_text()
+    assert "Public words." in html and 'href="../digit-classifier/recap.png"' in html
+    assert _png_size((out / project.slug / "recap.png").read_bytes()) == (1200, 630)
+    assert 'src="digit-classifier/recap.png"' in (out / "index.html").read_text()
