@@ -288,6 +288,38 @@ def recap_image_url(project: Project) -> str | None:
     return url_for("public.recap_image", handle=owner.handle, slug=project.slug)
 
 
+def awaiting_recap(
+    session: Session, projects: list[tuple[Project, Season]], now: datetime
+) -> set[int]:
+    """The projects, among these, whose recap is available and not yet published.
+
+    For the learner's dashboard: two statements whatever the number of projects.
+    """
+    ids = [p.id for p, _ in projects]
+    if not ids:
+        return set()
+    published = set(
+        session.exec(
+            select(ProjectRecap.project_id).where(
+                col(ProjectRecap.project_id).in_(ids), col(ProjectRecap.published_at).is_not(None)
+            )
+        )
+    )
+    last: dict[int, Milestone] = {}
+    for milestone in session.exec(
+        select(Milestone)
+        .where(col(Milestone.project_id).in_(ids))
+        .order_by(Milestone.due_at, Milestone.position, Milestone.id)
+    ):
+        last[milestone.project_id] = milestone  # the plan's last one wins
+    return {
+        p.id
+        for p, s in projects
+        if p.id not in published
+        and (now.date() > s.ends_on or (p.id in last and last[p.id].done_at is not None))
+    }
+
+
 @dataclass(frozen=True)
 class ProfileRecap:
     project: Project
@@ -355,18 +387,16 @@ class RecapSection:
 def page_section(
     session: Session, project: Project, season: Season, viewer: User | None, now: datetime
 ) -> tuple[RecapSection | None, str | None]:
-    """The project page's recap: the published section, or for a member the editor's link
-    while the recap is available and not yet published (never both, never for a draft)."""
+    """The project page's recap: the section when public, and for a member the editor's
+    link once the recap is available (the page invites them to write it until published)."""
     recap = get(session, project.id)
+    section = None
     if is_public(project, recap):
         figures = recap_figures(session, project, access.is_insider(session, project, viewer))
         public = figures if figures.on_time is None else recap_figures(session, project, False)
-        return RecapSection(body_html(project, season, recap, public), figures), None
-    if (
-        (recap is None or recap.published_at is None)
-        and access.is_member(session, project, viewer)
-        and is_available(session, project, season, now)
-    ):
+        section = RecapSection(body_html(project, season, recap, public), figures)
+    link = None
+    if access.is_member(session, project, viewer) and is_available(session, project, season, now):
         owner = session.get(User, project.owner_id)
-        return None, url_for("projects.recap_edit", handle=owner.handle, slug=project.slug)
-    return None, None
+        link = url_for("projects.recap_edit", handle=owner.handle, slug=project.slug)
+    return section, link

@@ -261,12 +261,14 @@ def test_drafts_never_appear_and_unlisted_stays_off_the_profile(app, client, ses
     visitor = app.test_client()
     assert visitor.get(f"/u/maya/{project.slug}/recap.png").status_code == 404
     assert 'id="season-recaps"' not in visitor.get("/u/maya").get_data(as_text=True)
-    # The member sees a link to the editor while the recap is unpublished.
+    # The member sees a link to the editor (page and dashboard) while it is unpublished.
+    assert _edit(client, project) in client.get("/dashboard").get_data(as_text=True)
     assert _edit(client, project) in client.get(f"/u/maya/{project.slug}").get_data(as_text=True)
     assert _edit(client, project) not in visitor.get(f"/u/maya/{project.slug}").get_data(
         as_text=True
     )
     assert _post(client, project, "publish", generated).status_code == 302
+    assert _edit(client, project) not in client.get("/dashboard").get_data(as_text=True)
     profile = visitor.get("/u/maya").get_data(as_text=True)
     assert 'id="season-recaps"' in profile and f"/u/maya/{project.slug}/recap.png" in profile
     assert "Digit &lt;classifier&gt;" in profile and "val/acc 0.81 → 0.9" in profile
