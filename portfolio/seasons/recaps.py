@@ -148,7 +148,10 @@ def recap_figures(session: Session, project: Project, viewer_is_insider: bool) -
 
 def default_text(project: Project, season: Season, figures: RecapFigures) -> str:
     """Plain sentences from the figures: what an untouched recap says."""
-    lines = [f"In {season.title}, “{project.title}” completed {figures.done_line}."]
+    lines = [
+        f"In {season.title}, “{project.title}” completed {figures.done} of "
+        f"{figures.planned} milestones."
+    ]
     if figures.improvement is not None:
         imp = figures.improvement
         if imp.better is None:

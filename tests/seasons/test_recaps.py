@@ -107,7 +107,7 @@ def test_figures_planned_done_improvement_time_on_track(app, session, ended):
         from portfolio.models import Season
 
         text = recaps.default_text(project, session.get(Season, season.season_id), outsider)
-    assert "completed 2 of 4 milestones done" in text
+    assert "completed 2 of 4 milestones." in text
     assert "from 0.81 to 0.9 — an improvement" in text and "on time" not in text
 
 
