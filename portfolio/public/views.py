@@ -13,7 +13,7 @@ from ..db import get_session
 from ..httpcache import shared_cacheable
 from ..markdown import render_markdown
 from ..models import Project, User, Visibility, utcnow
-from ..seasons import health, recaps
+from ..seasons import health, recap_lists
 from . import feed as feeds
 from . import service, showcase
 
@@ -59,7 +59,7 @@ def profile(handle: str):
         card_chart=service.card_chart(session, cards),
         record=health.learner_record(session, user.id, now),
         links=profile_links(user),
-        recaps=recaps.profile_recaps(session, user),
+        recaps=recap_lists.profile_recaps(session, user),
     )
 
 

@@ -18,7 +18,6 @@ from datetime import datetime
 
 from flask import url_for
 from markupsafe import Markup
-from sqlalchemy import and_
 from sqlmodel import Session, col, select
 
 from ..auth.rules import check_length
@@ -27,8 +26,6 @@ from ..errors import DomainError
 from ..markdown import render_markdown
 from ..models import (
     LinkKind,
-    Milestone,
-    MilestoneFreeze,
     Project,
     ProjectRecap,
     RunLink,
@@ -102,7 +99,7 @@ class RecapFigures:
 # --- figures ------------------------------------------------------------------
 
 
-def _improvement(points: list[progress.Checkpoint]) -> tuple[Improvement | None, list]:
+def improvement_of(points: list[progress.Checkpoint]) -> tuple[Improvement | None, list]:
     """First → last best frozen value of the latest headline metric, and the points."""
     metric = next((p.metric for p in reversed(points) if p.best), "")
     drawn = [p for p in points if p.best and p.metric == metric]
@@ -119,7 +116,7 @@ def recap_figures(session: Session, project: Project, viewer_is_insider: bool) -
     """The recap's figures for one project; on-time ones only for insiders or an open record."""
     planned = milestone_service.list_for(session, project.id)
     done = [m for m in planned if m.done_at]
-    improvement, shown = _improvement(progress.timeline(session, project))
+    improvement, shown = improvement_of(progress.timeline(session, project))
     figures = RecapFigures(
         planned=len(planned),
         done=len(done),
@@ -289,96 +286,6 @@ def recap_image_url(project: Project) -> str | None:
         return None
     owner = session.get(User, project.owner_id)
     return url_for("public.recap_image", handle=owner.handle, slug=project.slug)
-
-
-def awaiting_recap(
-    session: Session, projects: list[tuple[Project, Season]], now: datetime
-) -> set[int]:
-    """The projects, among these, whose recap is available and not yet published.
-
-    For the learner's dashboard: two statements whatever the number of projects.
-    """
-    ids = [p.id for p, _ in projects]
-    if not ids:
-        return set()
-    published = set(
-        session.exec(
-            select(ProjectRecap.project_id).where(
-                col(ProjectRecap.project_id).in_(ids), col(ProjectRecap.published_at).is_not(None)
-            )
-        )
-    )
-    last: dict[int, Milestone] = {}
-    for milestone in session.exec(
-        select(Milestone)
-        .where(col(Milestone.project_id).in_(ids))
-        .order_by(Milestone.due_at, Milestone.position, Milestone.id)
-    ):
-        last[milestone.project_id] = milestone  # the plan's last one wins
-    return {
-        p.id
-        for p, s in projects
-        if p.id not in published
-        and (now.date() > s.ends_on or (p.id in last and last[p.id].done_at is not None))
-    }
-
-
-@dataclass(frozen=True)
-class ProfileRecap:
-    project: Project
-    season: Season
-    owner_handle: str
-    improvement: Improvement | None
-
-
-def profile_recaps(session: Session, user: User) -> list[ProfileRecap]:
-    """Published recaps of the user's public projects, newest season first.
-
-    A constant number of statements whatever the count: one for projects, seasons,
-    owners and recaps; one for every completed milestone's freeze; one for hidden runs.
-    """
-    from ..models import MemberStatus, ProjectMember
-
-    rows = session.exec(
-        select(Project, Season, User.handle)
-        .join(ProjectRecap, ProjectRecap.project_id == Project.id)
-        .join(Season, Season.id == Project.season_id)
-        .join(User, User.id == Project.owner_id)
-        .join(
-            ProjectMember,
-            and_(
-                ProjectMember.project_id == Project.id,
-                ProjectMember.user_id == user.id,
-                ProjectMember.status == MemberStatus.accepted,
-            ),
-        )
-        .where(
-            Project.visibility == Visibility.public,
-            col(ProjectRecap.published_at).is_not(None),
-        )
-        .order_by(col(Season.starts_on).desc(), col(Project.created_at).desc())
-    ).all()
-    if not rows:
-        return []
-    ids = [p.id for p, _, _ in rows]
-    frozen: dict[int, list[tuple[Milestone, MilestoneFreeze | None]]] = {}
-    for milestone, freeze in session.exec(
-        select(Milestone, MilestoneFreeze)
-        .outerjoin(MilestoneFreeze, MilestoneFreeze.milestone_id == Milestone.id)
-        .where(col(Milestone.project_id).in_(ids), col(Milestone.done_at).is_not(None))
-        .order_by(Milestone.due_at, Milestone.position, Milestone.id)
-    ):
-        frozen.setdefault(milestone.project_id, []).append((milestone, freeze))
-    hidden = set(
-        session.exec(
-            select(RunLink.id).where(col(RunLink.project_id).in_(ids), RunLink.hidden.is_(True))
-        )
-    )
-    out = []
-    for project, season, handle in rows:
-        points = [progress.checkpoint(m, f, hidden) for m, f in frozen.get(project.id, [])]
-        out.append(ProfileRecap(project, season, handle, _improvement(points)[0]))
-    return out
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ from ..httpcache import shared_cacheable
 from ..models import Project, User, Visibility, utcnow
 from ..projects import publishing
 from ..projects import service as projects
-from . import gallery, health, milestones, public_record, recaps, service
+from . import gallery, health, milestones, public_record, recap_lists, service
 from .forms import CompleteForm, RecordForm
 from .mentors import mentor_board
 
@@ -94,7 +94,7 @@ def dashboard():
         record=health.learner_record(session, current_user.id, now),
         invitations=projects.pending_invitations(session, current_user),
         complete_form=CompleteForm(),
-        to_recap=recaps.awaiting_recap(session, mine, now),
+        to_recap=recap_lists.awaiting_recap(session, mine, now),
         now=now,
     )
 

@@ -15,7 +15,7 @@ from sqlmodel import select
 from portfolio.auth import deletion
 from portfolio.errors import DomainError
 from portfolio.models import Project, ProjectRecap, Role, User, Visibility
-from portfolio.seasons import milestones, recaps
+from portfolio.seasons import milestones, recap_lists, recaps
 from portfolio.seasons.mentors import assign
 from tests.conftest import csrf_token, login
 
@@ -345,7 +345,7 @@ def test_profile_recaps_take_the_same_statements_for_2_and_10_projects(
         session.expire_all()
         user = session.get(User, lea.id)
         with _statements(app.extensions["engine"]) as seen:
-            listed = recaps.profile_recaps(session, user)
+            listed = recap_lists.profile_recaps(session, user)
         assert len(listed) == total
         assert all(r.improvement is not None for r in listed)
         counts.append(len(seen))
