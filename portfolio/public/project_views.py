@@ -51,6 +51,7 @@ CACHED_ENDPOINTS = frozenset(
         "public.chart_svg",
         "public.chart_svg_narrow",
         "public.og_image",
+        "public.recap_image",  # seasons/recap_views.py
     }
 )
 
