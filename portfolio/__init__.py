@@ -114,6 +114,7 @@ def _register_blueprints(app: Flask) -> None:
     from .seasons import (
         demo_day_views,  # noqa: F401  (pins, feed, highlight form)
         milestone_views,  # noqa: F401  (adds milestone routes to projects.bp)
+        recap_views,  # noqa: F401  (recap editor and image routes)
     )
     from .seasons.admin_views import bp as seasons_admin_bp
     from .seasons.organiser_views import bp as organiser_bp

@@ -33,7 +33,7 @@ from .errors import Conflict
 from .models import MetricGoal, Project, Role, User, Visibility, utcnow
 from .projects import images
 from .projects import service as projects
-from .seasons import demo_day, mentors, milestones
+from .seasons import demo_day, mentors, milestones, recaps
 from .seasons import service as seasons
 from .tracking.imports import import_offline
 
@@ -174,6 +174,8 @@ def _load_projects(session: Session, data: dict[str, Any], now: datetime) -> dic
         project.updated_at = project.last_activity_at = min(now, started + timedelta(days=30))
         session.add(project)
         session.flush()
+        if spec.get("recap"):  # a past season's recap, written by the learner, published
+            recaps.publish(session, project, season, owner, spec["recap"].strip(), now=now)
         created[spec["title"]] = project
     return created
 

@@ -30,6 +30,7 @@ from ..models import (
     Project,
     ProjectImage,
     ProjectMember,
+    ProjectRecap,
     ProjectTag,
     RunLink,
     RunSnapshot,
@@ -104,6 +105,9 @@ def user_data(session: Session, user: User) -> dict[str, Any]:
         ),
         "project_tags": _rows(
             session, select(ProjectTag).where(col(ProjectTag.project_id).in_(project_ids))
+        ),
+        "project_recaps": _rows(
+            session, select(ProjectRecap).where(col(ProjectRecap.project_id).in_(project_ids))
         ),
         "images": _rows(
             session, select(ProjectImage).where(col(ProjectImage.project_id).in_(project_ids))

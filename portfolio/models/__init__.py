@@ -30,6 +30,7 @@ from .project import (
     ProjectSlug,
     Visibility,
 )
+from .recap import ProjectRecap
 from .season import Enrollment, MentorAssignment, Season, SeasonKind
 from .showcase import ShowcaseEntry
 from .storage import StoredBlob
@@ -84,6 +85,7 @@ __all__ = [
     "MilestoneFreeze",
     "Project",
     "ProjectImage",
+    "ProjectRecap",
     "ProjectMember",
     "ProjectSearch",
     "ProjectTag",

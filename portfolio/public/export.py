@@ -64,6 +64,8 @@ def _rewriter(handle: str, slugs: set[str], base_url: str, depth: int):
             parts = clean[len(prefix) + 1 :].split("/")
             if parts[0] in slugs and len(parts) == 1:
                 return f'{attr}="{up}{parts[0]}/index.html{fragment}"'
+            if parts[0] in slugs and parts[1:] == ["recap.png"]:  # a published season recap
+                return f'{attr}="{up}{parts[0]}/recap.png"'
             if parts[0] in slugs and len(parts) == 3 and parts[1] in ("images", "charts"):
                 return f'{attr}="{up}{parts[0]}/{parts[1]}/{parts[2]}"'
         return f'{attr}="{base_url}{path}"'
@@ -148,6 +150,12 @@ def export_site(app: Flask, out_dir: Path, handle: str) -> list[Path]:
             (out_dir / slug / "charts").mkdir(parents=True, exist_ok=True)
             svg = fetch(f"/u/{owners[slug]}/{slug}/charts/{chart}")
             (out_dir / slug / "charts" / chart).write_text(svg, encoding="utf-8")
+        if f'"/u/{handle}/{slug}/recap.png"' in html:  # the published recap's image
+            recap = client.get(f"/u/{owners[slug]}/{slug}/recap.png")
+            if recap.status_code != 200:
+                raise ExportError(f"{live}/recap.png answered {recap.status_code}")
+            (out_dir / slug).mkdir(parents=True, exist_ok=True)
+            (out_dir / slug / "recap.png").write_bytes(recap.data)
         _write_page(html, page, _rewriter(handle, slugs, base_url, 1), live)
         written.append(page)
         for filename, data in image_files[slug]:

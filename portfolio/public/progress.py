@@ -57,7 +57,7 @@ def timeline(session: Session, project: Project) -> list[Checkpoint]:
             select(RunLink.id).where(RunLink.project_id == project.id, RunLink.hidden.is_(True))
         )
     )
-    points = [_checkpoint(m, frozen.get(m.id), hidden) for m in done]
+    points = [checkpoint(m, frozen.get(m.id), hidden) for m in done]
     digits = digits_for(p.best.value for p in points if p.best)
     previous: Checkpoint | None = None
     for point in points:
@@ -70,7 +70,14 @@ def timeline(session: Session, project: Project) -> list[Checkpoint]:
     return points
 
 
-def _checkpoint(milestone: Milestone, freeze: MilestoneFreeze | None, hidden: set[int]):
+def checkpoint(
+    milestone: Milestone, freeze: MilestoneFreeze | None, hidden: set[int]
+) -> Checkpoint:
+    """One milestone's frozen runs (hidden ones left out) and the best headline value.
+
+    Public so that a list of projects (seasons/recaps.py) can build its points from
+    freezes loaded in one query, by the same rule as the timeline.
+    """
     if freeze is None:
         return Checkpoint(milestone, None)
     runs = [

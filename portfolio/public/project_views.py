@@ -33,7 +33,7 @@ from ..models import Project, ProjectImage, User, utcnow
 from ..projects import access, images, publishing
 from ..projects import service as projects
 from ..projects.loading import load_project
-from ..seasons import health, milestones, public_record
+from ..seasons import health, milestones, public_record, recaps
 from ..seasons.forms import CompleteForm, MilestoneForm, RefreezeForm
 from ..storage import StorageNotFound
 from . import page_cache, progress, service
@@ -52,6 +52,7 @@ CACHED_ENDPOINTS = frozenset(
         "public.chart_svg",
         "public.chart_svg_narrow",
         "public.og_image",
+        "public.recap_image",  # seasons/recap_views.py
     }
 )
 
@@ -97,6 +98,7 @@ def project(handle: str, slug: str):
         viewer = None if as_visitor else current_user
         checkpoints = progress.timeline(session, proj)
         owner_edits = can_edit and proj.owner_id == current_user.id
+        recap_section, recap_edit_link = recaps.page_section(session, proj, season, viewer, now)
         html = render_template(
             "public/project.html",
             project=proj,
@@ -128,6 +130,8 @@ def project(handle: str, slug: str):
             refreeze_form=RefreezeForm(formdata=None) if owner_edits else None,
             bundle=bundle_filename(),
             now=now,
+            recap_section=recap_section,
+            recap_edit_link=recap_edit_link,
         )
         return Response(html, mimetype="text/html")
 

@@ -14,7 +14,7 @@ from ..discovery.tags import public_tag_slugs
 from ..httpcache import shared_cacheable
 from ..markdown import render_markdown
 from ..models import Project, User, Visibility, utcnow
-from ..seasons import health
+from ..seasons import health, recap_lists
 from . import feed as feeds
 from . import service, showcase
 
@@ -60,6 +60,7 @@ def profile(handle: str):
         card_chart=service.card_chart(session, cards),
         record=health.learner_record(session, user.id, now),
         links=profile_links(user),
+        recaps=recap_lists.profile_recaps(session, user),
     )
 
 

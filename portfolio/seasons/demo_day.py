@@ -32,7 +32,7 @@ from ..models import (
 from ..models.showcase import HIGHLIGHT_MAX
 from ..page_version import bump_version
 from ..public import service as public
-from . import public_record
+from . import public_record, recaps
 
 MAX_PINS = 6
 # One line of plain text: no line breaks or other control characters.
@@ -84,11 +84,17 @@ class DemoDay:
     updated: datetime | None  # the newest change shown: the feed's Last-Modified
 
 
-def card_image_url(project: Project, owner: User, has_chart: bool) -> str | None:
-    """The picture of a card: the project's Open Graph chart while it has one.
+def card_image_url(
+    project: Project, owner: User, *, has_recap: bool, has_chart: bool
+) -> str | None:
+    """The picture of a card: the published season recap's image, else the Open Graph chart.
 
-    The one place that chooses it, so recap images can take over here.
+    The recap image carries the progression over the season, which is what a demo
+    day is about; a project without a public recap falls back to its chart, and one
+    with neither shows no picture rather than a broken one.
     """
+    if has_recap:
+        return url_for("public.recap_image", handle=owner.handle, slug=project.slug)
     if not has_chart:
         return None
     return url_for("public.og_image", handle=owner.handle, slug=project.slug)
@@ -163,6 +169,7 @@ def demo_day(session: Session, season: Season) -> DemoDay:
     plans = _milestones(session, ids)
     headlines = public.headlines(session, [p for p, _, _ in rows])
     with_chart = public.charted(session, ids)
+    with_recap = recaps.published_recaps(session, ids)
     keyed = []
     for project, owner, entry in rows:
         featured = entry is not None and entry.featured_at is not None
@@ -171,7 +178,12 @@ def demo_day(session: Session, season: Season) -> DemoDay:
             owner=owner,
             headline=headlines[project.id],
             highlight=entry.highlight if featured else "",
-            image_url=card_image_url(project, owner, project.id in with_chart),
+            image_url=card_image_url(
+                project,
+                owner,
+                has_recap=project.id in with_recap,
+                has_chart=project.id in with_chart,
+            ),
             pinned=entry is not None and entry.pinned_at is not None,
             featured=featured,
             milestones_done=sum(1 for m in plans[project.id] if m.done_at is not None),

@@ -13,7 +13,7 @@ from ..httpcache import shared_cacheable
 from ..models import Project, User, Visibility, utcnow
 from ..projects import publishing
 from ..projects import service as projects
-from . import demo_day, gallery, health, milestones, public_record, service
+from . import demo_day, gallery, health, milestones, public_record, recap_lists, service
 from .forms import CompleteForm, RecordForm
 from .mentors import mentor_board
 
@@ -104,6 +104,7 @@ def dashboard():
         record=health.learner_record(session, current_user.id, now),
         invitations=projects.pending_invitations(session, current_user),
         complete_form=CompleteForm(),
+        to_recap=recap_lists.awaiting_recap(session, mine, now),
         now=now,
     )
 

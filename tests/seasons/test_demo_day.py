@@ -381,3 +381,19 @@ def test_the_showcase_runs_as_many_statements_for_30_projects_as_for_3(
     small = statements(3, 0)
     large = statements(27, 100)  # 30 in all
     assert small == large
+
+
+def test_a_published_recap_gives_the_card_its_recap_image(client, app, session, past, add):
+    from portfolio.seasons import recaps
+
+    owner, project = add("Recapped", handle="rosa", done=4)
+    _, other = add("Plain", handle="sam", done=4)
+    html = _page(client, f"/seasons/{past.slug}")
+    assert "recap.png" not in html  # nothing published yet, and no chart: no picture
+    with app.test_request_context():
+        recaps.publish(session, project, past, owner, "Four milestones, one model.", now=utcnow())
+        session.commit()
+    html = _page(client, f"/seasons/{past.slug}")
+    assert f'src="/u/rosa/{project.slug}/recap.png"' in html
+    assert f"/u/sam/{other.slug}/recap.png" not in html
+    assert client.get(f"/u/rosa/{project.slug}/recap.png").status_code == 200

@@ -1,7 +1,7 @@
 """showcase entries: a project's demo-day highlight and admin pin
 
 Revision ID: 0020
-Revises: 0018
+Revises: 0019
 Create Date: 2026-12-03 12:45:00
 
 One row per project a learner featured at demo day or an admin pinned on the
@@ -18,7 +18,7 @@ from alembic import op
 import portfolio.models.types
 
 revision: str = "0020"
-down_revision: str | None = "0018"
+down_revision: str | None = "0019"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
