@@ -12,6 +12,7 @@ from flask_login import current_user, login_required
 from sqlmodel import Session, col, select
 
 from ..errors import DomainError
+from ..forms import commit_or_show
 from ..models import LinkKind, Milestone, Project, RunLink, utcnow
 from ..projects.loading import load_project
 from . import feedback, service, updates
@@ -59,9 +60,10 @@ def post_update(handle: str, slug: str):
     if not form.validate_on_submit():
         abort(400)
     action = url_for("discussion.post_update", handle=handle, slug=slug)
-    try:
+
+    def post():
         milestone_id, run_ids = _refs(form)
-        update = updates.post_update(
+        return updates.post_update(
             session,
             project=project,
             author=current_user,
@@ -72,9 +74,11 @@ def post_update(handle: str, slug: str):
             any_mentor=form.any_mentor.data,
             now=utcnow(),
         )
-    except DomainError as err:
-        return refused(err, form, action=action, heading="Your update", project=project)
-    session.commit()
+
+    done = commit_or_show(session, None, post)
+    if not done:
+        return refused(done.error, form, action=action, heading="Your update", project=project)
+    update = done.value
     flash(
         "Update posted."
         + (" Your mentors will see it in their queue." if form.ask_feedback.data else ""),
@@ -102,7 +106,8 @@ def edit_update(handle: str, slug: str, update_id: int):
     if request.method == "POST":
         if not form.validate_on_submit():
             abort(400)
-        try:
+
+        def save() -> None:
             milestone_id, run_ids = _refs(form)
             updates.edit_update(
                 session,
@@ -114,9 +119,11 @@ def edit_update(handle: str, slug: str, update_id: int):
                 run_link_ids=run_ids,
                 now=utcnow(),
             )
-        except DomainError as err:
-            return refused(err, form, action=action, heading="Edit your update", project=project)
-        session.commit()
+
+        done = commit_or_show(session, None, save)
+        if not done:
+            heading = "Edit your update"
+            return refused(done.error, form, action=action, heading=heading, project=project)
         flash("Update saved.", "success")
         return back_to(project, f"update-{update.id}")
     return form_page(form, action=action, heading="Edit your update", project=project)

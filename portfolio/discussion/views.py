@@ -21,10 +21,9 @@ from flask import (
 from flask_limiter.util import get_remote_address
 from flask_login import current_user, login_required
 
-from ..db import get_session
 from ..errors import DomainError
 from ..extensions import limiter
-from ..forms import ActionForm, Form, apply_error, safe_next
+from ..forms import ActionForm, Form, apply_error, commit_or_show, safe_next
 from ..models import Project, utcnow
 from ..projects.loading import load_project, project_url
 from . import moderation, service
@@ -71,8 +70,10 @@ def form_page(form: Form, *, action: str, heading: str, project: Project) -> str
 
 
 def refused(err: DomainError, form: Form, *, action: str, heading: str, project: Project):
-    """Show a refused form again with its message and text; 404s are plain 404s."""
-    get_session().rollback()
+    """Show a refused form again with its message and text; 404s are plain 404s.
+
+    For the error of a ``commit_or_show(session, None, ...)``, which has rolled back.
+    """
     if err.status == 404:
         abort(404)
     target = getattr(form, err.field, None) if err.field else None
@@ -98,8 +99,10 @@ def post_comment(handle: str, slug: str):
     if not form.validate_on_submit():
         abort(400)
     action = url_for("discussion.post_comment", handle=handle, slug=slug)
-    try:
-        posted = service.post_comment(
+    done = commit_or_show(
+        session,
+        None,
+        lambda: service.post_comment(
             session,
             project=project,
             author=current_user,
@@ -108,10 +111,11 @@ def post_comment(handle: str, slug: str):
             parent_id=service.parse_id(form.parent_id.data, field="parent_id", label="The reply"),
             now=utcnow(),
             limits=Limits.from_config(),
-        )
-    except DomainError as err:
-        return refused(err, form, action=action, heading="Your comment", project=project)
-    session.commit()
+        ),
+    )
+    if not done:
+        return refused(done.error, form, action=action, heading="Your comment", project=project)
+    posted = done.value
     report_mentions(posted.mentions)
     flash("Feedback sent. Thank you!" if posted.answered else "Comment posted.", "success")
     return back_to(project, f"comment-{posted.comment.id}", form.next.data)
@@ -128,8 +132,10 @@ def edit_comment(handle: str, slug: str, comment_id: int):
     if request.method == "POST":
         if not form.validate_on_submit():
             abort(400)
-        try:
-            mentions = service.edit_comment(
+        done = commit_or_show(
+            session,
+            None,
+            lambda: service.edit_comment(
                 session,
                 project=project,
                 comment=comment,
@@ -137,11 +143,12 @@ def edit_comment(handle: str, slug: str, comment_id: int):
                 body=form.body.data,
                 now=utcnow(),
                 limits=Limits.from_config(),
-            )
-        except DomainError as err:
-            return refused(err, form, action=action, heading="Edit your comment", project=project)
-        session.commit()
-        report_mentions(mentions)
+            ),
+        )
+        if not done:
+            heading = "Edit your comment"
+            return refused(done.error, form, action=action, heading=heading, project=project)
+        report_mentions(done.value)
         flash("Comment saved.", "success")
         return back_to(project, f"comment-{comment.id}")
     if not service.can_edit_comment(comment, current_user, utcnow(), Limits.from_config()):
@@ -201,13 +208,16 @@ def report(handle: str, slug: str, comment_id: int):
     if request.method == "POST":
         if not form.validate_on_submit():
             abort(400)
-        try:
-            moderation.report(
+        done = commit_or_show(
+            session,
+            None,
+            lambda: moderation.report(
                 session, comment=comment, actor=current_user, reason=form.reason.data, now=utcnow()
-            )
-        except DomainError as err:
-            return refused(err, form, action=action, heading="Report a comment", project=project)
-        session.commit()
+            ),
+        )
+        if not done:
+            heading = "Report a comment"
+            return refused(done.error, form, action=action, heading=heading, project=project)
         flash("Thank you. An admin will look at this comment.", "success")
         return back_to(project, f"comment-{comment.id}")
     return form_page(form, action=action, heading="Report a comment", project=project)
@@ -221,17 +231,19 @@ def set_policy(handle: str, slug: str):
     form = PolicyForm()
     if not form.validate_on_submit():
         abort(400)
-    try:
-        service.set_policy(
+    done = commit_or_show(
+        session,
+        None,
+        lambda: service.set_policy(
             session,
             project=project,
             actor=current_user,
             policy=form.comment_policy.data,
             now=utcnow(),
-        )
-    except DomainError as err:
+        ),
+    )
+    if not done:
         action = url_for("discussion.set_policy", handle=handle, slug=slug)
-        return refused(err, form, action=action, heading="Who may comment", project=project)
-    session.commit()
+        return refused(done.error, form, action=action, heading="Who may comment", project=project)
     flash("Saved who may comment.", "success")
     return back_to(project, "discussion")

@@ -6,8 +6,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_login import current_user, login_required
 
 from ..db import get_session
-from ..errors import DomainError
-from ..forms import ActionForm, apply_error, commit_or_show
+from ..forms import ActionForm, commit_or_show
 from ..models import utcnow
 from ..seasons import milestones
 from ..seasons import service as seasons
@@ -32,8 +31,10 @@ def new():
     season = seasons.get_by_slug(session, request.args.get("season", "")) or current
     form = ProjectForm()
     if form.validate_on_submit():
-        try:
-            project = service.create(
+        done = commit_or_show(
+            session,
+            form,
+            lambda: service.create(
                 session,
                 owner=current_user,
                 season=season,
@@ -43,12 +44,10 @@ def new():
                 team_handles=service.parse_handles(form.team.data),
                 allow_second=form.allow_second.data,
                 now=now,
-            )
-        except DomainError as err:
-            session.rollback()
-            apply_error(form, err)
-        else:
-            session.commit()
+            ),
+        )
+        if done:
+            project = done.value
             message = "Your project is planned. Here is your milestone plan."
             if milestones.plan_due_dates(season, current_user.timezone, now)[1]:
                 days = (season.ends_on - now.date()).days + 1
@@ -109,13 +108,15 @@ def carry(handle: str, slug: str):
     session, project, _ = _load(handle, slug, edit=True)
     if not ActionForm().validate_on_submit():
         abort(400)
-    try:
-        new = service.carry_forward(session, project, actor=current_user, now=utcnow())
-    except DomainError as err:
-        session.rollback()
-        flash(err.message, "error")
+    done = commit_or_show(
+        session,
+        None,
+        lambda: service.carry_forward(session, project, actor=current_user, now=utcnow()),
+    )
+    if not done:
+        flash(done.error.message, "error")
         return redirect(project_url(project))
-    session.commit()
+    new = done.value
     flash("Carried into the next season with a fresh plan. Your write-up came along.", "success")
     return redirect(project_url(new))
 
