@@ -24,7 +24,6 @@ from wtforms import RadioField, SelectChoice, SelectField, StringField
 from wtforms.validators import DataRequired, Length
 
 from ..db import get_session
-from ..errors import DomainError
 from ..forms import ActionForm, Form, commit_or_show
 from ..models import utcnow
 from . import tokens
@@ -127,10 +126,11 @@ def revoke_token(token_id: int):
     if not ActionForm().validate_on_submit():
         abort(400, "This form expired. Reload the page and try again.")
     session = get_session()
-    try:
-        token = tokens.revoke(session, current_user.id, token_id, now=utcnow())
-    except DomainError:
+    done = commit_or_show(
+        session, None, lambda: tokens.revoke(session, current_user.id, token_id, now=utcnow())
+    )
+    if not done:
         abort(404)
-    session.commit()
+    token = done.value
     flash(f"The token “{token.name}” is revoked; scripts using it will get 401.", "success")
     return redirect(url_for("auth.tokens_page"), 303)

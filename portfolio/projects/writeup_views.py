@@ -211,11 +211,10 @@ def delete_chart(handle: str, slug: str, index: int):
     session, project, _ = load_project(handle, slug, edit=True)
     if not ActionForm().validate_on_submit():
         abort(400)
-    try:
-        writeup.remove_chart(session, project, index, now=utcnow())
-    except DomainError:
+    if not commit_or_show(
+        session, None, lambda: writeup.remove_chart(session, project, index, now=utcnow())
+    ):
         abort(404)
-    session.commit()
     flash("Chart removed.", "success")
     return redirect(url_for("projects.write_up", handle=handle, slug=project.slug))
 

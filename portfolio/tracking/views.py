@@ -338,11 +338,12 @@ def delete_key(credential_id: int):
     if not ActionForm().validate_on_submit():
         abort(400, EXPIRED)
     session = get_session()
-    try:
-        gone = credentials.delete_credential(session, current_user, credential_id)
-    except DomainError:
+    done = commit_or_show(
+        session, None, lambda: credentials.delete_credential(session, current_user, credential_id)
+    )
+    if not done:
         abort(404)
-    session.commit()
+    gone = done.value
     if gone.provider == "mlflow":  # the MLflow settings page lists servers, not keys
         flash(f"Deleted the MLflow server {gone.base_url}.", "success")
         return redirect(url_for("tracking.mlflow_settings"), 303)
