@@ -12,13 +12,12 @@ from flask_login import current_user, login_required
 from sqlmodel import Session, col, select
 
 from ..errors import DomainError
-from ..forms import commit_or_show
 from ..models import LinkKind, Milestone, Project, RunLink, utcnow
 from ..projects.loading import load_project
 from . import feedback, service, updates
 from .forms import AskFeedbackForm, UpdateForm
 from .rules import Limits
-from .views import ID, back_to, bp, form_page, post_limit, refused
+from .views import ID, back_to, bp, commit_or_refuse, form_page, post_limit
 
 
 def update_form_for(session: Session, project: Project, **kwargs) -> UpdateForm:
@@ -75,10 +74,7 @@ def post_update(handle: str, slug: str):
             now=utcnow(),
         )
 
-    done = commit_or_show(session, None, post)
-    if not done:
-        return refused(done.error, form, action=action, heading="Your update", project=project)
-    update = done.value
+    update = commit_or_refuse(form, post, action=action, heading="Your update", project=project)
     flash(
         "Update posted."
         + (" Your mentors will see it in their queue." if form.ask_feedback.data else ""),
@@ -120,10 +116,7 @@ def edit_update(handle: str, slug: str, update_id: int):
                 now=utcnow(),
             )
 
-        done = commit_or_show(session, None, save)
-        if not done:
-            heading = "Edit your update"
-            return refused(done.error, form, action=action, heading=heading, project=project)
+        commit_or_refuse(form, save, action=action, heading="Edit your update", project=project)
         flash("Update saved.", "success")
         return back_to(project, f"update-{update.id}")
     return form_page(form, action=action, heading="Edit your update", project=project)

@@ -13,6 +13,7 @@ from flask import (
     abort,
     current_app,
     flash,
+    make_response,
     redirect,
     render_template,
     request,
@@ -21,6 +22,7 @@ from flask import (
 from flask_limiter.util import get_remote_address
 from flask_login import current_user, login_required
 
+from ..db import get_session
 from ..errors import DomainError
 from ..extensions import limiter
 from ..forms import ActionForm, Form, apply_error, commit_or_show, safe_next
@@ -84,6 +86,23 @@ def refused(err: DomainError, form: Form, *, action: str, heading: str, project:
     return form_page(form, action=action, heading=heading, project=project), err.status
 
 
+def commit_or_refuse(form: Form, call, *, action: str, heading: str, project: Project):
+    """Commit a discussion form's service call and return its value.
+
+    A refusal ends the request with ``refused``'s page (the form again, its
+    text kept, the reason shown; a 404 as a plain 404), so each view reads as
+    its success path only.
+    """
+    done = commit_or_show(get_session(), None, call)
+    if not done:
+        abort(
+            make_response(
+                refused(done.error, form, action=action, heading=heading, project=project)
+            )
+        )
+    return done.value
+
+
 def report_mentions(mentions) -> None:
     if mentions.skipped:
         names = ", ".join(f"@{h}" for h in mentions.skipped)
@@ -99,9 +118,8 @@ def post_comment(handle: str, slug: str):
     if not form.validate_on_submit():
         abort(400)
     action = url_for("discussion.post_comment", handle=handle, slug=slug)
-    done = commit_or_show(
-        session,
-        None,
+    posted = commit_or_refuse(
+        form,
         lambda: service.post_comment(
             session,
             project=project,
@@ -112,10 +130,10 @@ def post_comment(handle: str, slug: str):
             now=utcnow(),
             limits=Limits.from_config(),
         ),
+        action=action,
+        heading="Your comment",
+        project=project,
     )
-    if not done:
-        return refused(done.error, form, action=action, heading="Your comment", project=project)
-    posted = done.value
     report_mentions(posted.mentions)
     flash("Feedback sent. Thank you!" if posted.answered else "Comment posted.", "success")
     return back_to(project, f"comment-{posted.comment.id}", form.next.data)
@@ -132,9 +150,8 @@ def edit_comment(handle: str, slug: str, comment_id: int):
     if request.method == "POST":
         if not form.validate_on_submit():
             abort(400)
-        done = commit_or_show(
-            session,
-            None,
+        mentions = commit_or_refuse(
+            form,
             lambda: service.edit_comment(
                 session,
                 project=project,
@@ -144,11 +161,11 @@ def edit_comment(handle: str, slug: str, comment_id: int):
                 now=utcnow(),
                 limits=Limits.from_config(),
             ),
+            action=action,
+            heading="Edit your comment",
+            project=project,
         )
-        if not done:
-            heading = "Edit your comment"
-            return refused(done.error, form, action=action, heading=heading, project=project)
-        report_mentions(done.value)
+        report_mentions(mentions)
         flash("Comment saved.", "success")
         return back_to(project, f"comment-{comment.id}")
     if not service.can_edit_comment(comment, current_user, utcnow(), Limits.from_config()):
@@ -208,16 +225,15 @@ def report(handle: str, slug: str, comment_id: int):
     if request.method == "POST":
         if not form.validate_on_submit():
             abort(400)
-        done = commit_or_show(
-            session,
-            None,
+        commit_or_refuse(
+            form,
             lambda: moderation.report(
                 session, comment=comment, actor=current_user, reason=form.reason.data, now=utcnow()
             ),
+            action=action,
+            heading="Report a comment",
+            project=project,
         )
-        if not done:
-            heading = "Report a comment"
-            return refused(done.error, form, action=action, heading=heading, project=project)
         flash("Thank you. An admin will look at this comment.", "success")
         return back_to(project, f"comment-{comment.id}")
     return form_page(form, action=action, heading="Report a comment", project=project)
@@ -231,9 +247,8 @@ def set_policy(handle: str, slug: str):
     form = PolicyForm()
     if not form.validate_on_submit():
         abort(400)
-    done = commit_or_show(
-        session,
-        None,
+    commit_or_refuse(
+        form,
         lambda: service.set_policy(
             session,
             project=project,
@@ -241,9 +256,9 @@ def set_policy(handle: str, slug: str):
             policy=form.comment_policy.data,
             now=utcnow(),
         ),
+        action=url_for("discussion.set_policy", handle=handle, slug=slug),
+        heading="Who may comment",
+        project=project,
     )
-    if not done:
-        action = url_for("discussion.set_policy", handle=handle, slug=slug)
-        return refused(done.error, form, action=action, heading="Who may comment", project=project)
     flash("Saved who may comment.", "success")
     return back_to(project, "discussion")
