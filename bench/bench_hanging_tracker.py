@@ -105,7 +105,7 @@ def main() -> int:
                 "DATABASE_URL": url, "INSTANCE_PATH": tmp, "SECRET_KEY": secrets.token_hex(32),
                 "CREDENTIALS_KEY": secrets.token_hex(32), "SCHEDULER_IN_WEB": False,
                 "LOG_LEVEL": os.environ.get("BENCH_LOG_LEVEL", "WARNING"),
-                "WANDB_BASE_URL": healthy.url, "WANDB_API_KEY": KEY, "WANDB_DATA_DIR": tmp,
+                "WANDB_BASE_URL": healthy.url, "WANDB_API_KEY": KEY,
             }
         )  # fmt: skip
         seed(app, healthy, hang, args.links)

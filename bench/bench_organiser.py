@@ -4,10 +4,11 @@ Seeds (bulk core INSERTs) 10,000 learners enrolled in one season, each with a
 project of 5 milestones; every second project has a linked run and two thirds
 of the learners posted updates (one each, 0–40 days ago). 50 of them are
 assigned to one mentor. Then the app is served by a real WSGI server on
-loopback (werkzeug, one thread) and timed over HTTP with a signed-in
-session: GET /organiser as the admin (summary, milestones, the first 200
-learner rows, rendered), the same as the mentor, and GET /organiser.csv
-(all 10,000 rows). Usage:
+loopback (werkzeug, one thread, in this process so its CPU time is measured)
+and timed over HTTP with a session signed in through the login form
+(bench/served.py, as bench_mentor and bench_page do): GET /organiser as the
+admin (summary, milestones, the first 200 learner rows, rendered), the same
+as the mentor, and GET /organiser.csv (all 10,000 rows). Usage:
 
     .venv/bin/python bench/bench_organiser.py                      # SQLite in a temp dir
     .venv/bin/python bench/bench_organiser.py postgresql+psycopg://postgres@127.0.0.1/bench
@@ -23,11 +24,8 @@ import sys
 import tempfile
 import threading
 import time
-import urllib.request
 from datetime import UTC, datetime, timedelta
-from http.cookiejar import CookieJar
 from pathlib import Path
-from urllib.parse import urlencode
 
 from sqlalchemy import event, insert, text
 from werkzeug.serving import make_server
@@ -35,8 +33,7 @@ from werkzeug.serving import make_server
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench_mentor import reset  # noqa: E402
-
+from bench.served import backend, login, machine, reset  # noqa: E402
 from portfolio import create_app  # noqa: E402
 from portfolio.auth.passwords import hash_password  # noqa: E402
 from portfolio.models import (  # noqa: E402
@@ -170,14 +167,6 @@ def populate(engine) -> None:
             conn.execute(text("ANALYZE"))
 
 
-def signed_in(base: str, email: str):
-    """An HTTP opener holding a session cookie for that account."""
-    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(CookieJar()))
-    body = urlencode({"email": email, "password": PASSWORD}).encode()
-    opener.open(f"{base}/login", body).read()
-    return opener
-
-
 def timed(fn, n: int = 20) -> tuple[float, float, float]:
     """Median and max wall time, and median CPU time of this process, in ms.
 
@@ -199,6 +188,8 @@ def main() -> None:
     tmp = tempfile.mkdtemp()
     url = sys.argv[1] if len(sys.argv) > 1 else f"sqlite:///{tmp}/bench.db"
     reset(url)
+    print(f"{backend(url)}; machine: {machine()}")
+    # TESTING only spares this in-process app the production key checks; CSRF stays on.
     app = create_app(
         {
             "DATABASE_URL": url,
@@ -206,7 +197,6 @@ def main() -> None:
             "SECRET_KEY": "b" * 40,
             "LOG_LEVEL": "WARNING",
             "TESTING": True,
-            "WTF_CSRF_ENABLED": False,
             "SCHEDULER_IN_WEB": False,
         }
     )
@@ -221,8 +211,10 @@ def main() -> None:
     server = make_server("127.0.0.1", 0, app)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     base = f"http://127.0.0.1:{server.server_port}"
-    admin = signed_in(base, "boss@bench.example.com")
-    mentor = signed_in(base, "dan@bench.example.com")
+    admin = login(base, "boss@bench.example.com", PASSWORD)
+    mentor = login(base, "dan@bench.example.com", PASSWORD)
+    for client in (admin, mentor):  # the page a login leads to, as a browser follows it
+        client.get(f"{base}/dashboard", timeout=60)
 
     statements = 0
 
@@ -230,22 +222,22 @@ def main() -> None:
         nonlocal statements
         statements += 1
 
-    def get(opener, path: str) -> int:
-        with opener.open(f"{base}{path}") as response:
-            assert response.status == 200, response.status
-            return len(response.read())
+    def get(client, path: str) -> int:
+        response = client.get(f"{base}{path}", allow_redirects=False, timeout=60)
+        assert response.status_code == 200, response.status_code
+        return len(response.content)
 
     query = "?season=bench&days=14"
-    for label, opener, path in (
+    for label, client, path in (
         ("GET /organiser (admin, 10,000 learners, 200 rows shown)", admin, f"/organiser{query}"),
         ("GET /organiser (mentor, 50 learners)", mentor, f"/organiser{query}"),
         ("GET /organiser.csv (admin, 10,000 rows)", admin, f"/organiser.csv{query}"),
     ):
         statements = 0
         event.listen(engine, "before_cursor_execute", count)
-        size = get(opener, path)
+        size = get(client, path)
         event.remove(engine, "before_cursor_execute", count)
-        median, worst, cpu = timed(lambda o=opener, p=path: get(o, p), 5 if "csv" in path else 20)
+        median, worst, cpu = timed(lambda c=client, p=path: get(c, p), 5 if "csv" in path else 20)
         print(
             f"{label}: {size / 1024:.0f} KiB, {statements} SQL statements, "
             f"median {median:.1f} ms, max {worst:.1f} ms, CPU median {cpu:.1f} ms"

@@ -105,7 +105,6 @@ def measure(processes: int, args: argparse.Namespace, fake: FakeWandb) -> float:
         "LOG_LEVEL": "WARNING",
         "WANDB_BASE_URL": fake.url,
         "WANDB_API_KEY": KEY,
-        "WANDB_DATA_DIR": tmp,
         "WANDB_SYNC_BATCH": str(args.batch),
         "SCHEDULER_QUEUE_SECONDS": "1",  # poll again at once: measure the sync, not the tick
     }

@@ -9,10 +9,12 @@ Everything runs on 127.0.0.1 and stops by itself:
 4. two `python -m scheduler --once` processes sweep at the same time;
 4. a scheduler is killed (SIGKILL) between claiming its emails and recording them as
    sent: the SMTP server holds its first RCPT until the kill, so nothing was delivered;
-5. once its claim (MAIL_LEASE_SECONDS, 3 s here) has lapsed, two schedulers sweep at the
-   same moment (bench/sweep_at_once.py: both wait on one go-file), and their printed
-   start/end times must overlap — the race on claiming (FOR UPDATE SKIP LOCKED) really
-   happened;
+5. once its claim (MAIL_LEASE_SECONDS, 3 s here) has lapsed, each project's next
+   milestone is moved to 30 minutes from now too (straight in the database), so the
+   two schedulers that then sweep at the same moment (bench/sweep_at_once.py: both
+   wait on one go-file) race to write the same new reminders (INSERT … ON CONFLICT
+   DO NOTHING; without it one sweep fails) and to claim emails (FOR UPDATE SKIP
+   LOCKED); their printed start/end times must overlap — the race really happened;
 6. checks: every HTTP request succeeded, every expected reminder exists exactly once
    (notification and email), nothing was sent twice (SMTP Message-IDs, on a real
    aiosmtpd server on loopback), nothing was lost.
@@ -246,6 +248,17 @@ def main() -> int:
         inbox.stall.clear()
         at_kill, mailed_at_kill = reminders_so_far(), len(inbox.messages)
         time.sleep(float(env["MAIL_LEASE_SECONDS"]) + 0.5)  # its claim lapses
+        # New reminders due, which the killed scheduler never wrote: the pair below
+        # both try to write them in the same instant.
+        with engine.begin() as conn:
+            moved = conn.execute(
+                text(
+                    "UPDATE milestones SET due_at = :due WHERE id IN (SELECT min(id) "
+                    "FROM milestones WHERE due_at > :later GROUP BY project_id)"
+                ),
+                {"due": due_day, "later": datetime.now(UTC) + timedelta(days=2)},
+            ).rowcount
+        expected = args.learners + moved
         # Then two at once, as after a restart with an accidental second process.
         gate = Path(tmp) / "gate"
         gate.mkdir()
@@ -284,6 +297,7 @@ def main() -> int:
             f"and mailed {mailed_at_kill}"
         )
         print(f"scheduler exit codes after restart: {codes}; sweeps overlapped: {raced}")
+        print(f"next milestones moved for the pair: {moved}")
         print(f"reminder notifications: {len(keys)}; duplicates: {len(duplicate_keys)}")
         print(
             f"deliveries by status: {dict(deliveries)}; emails received: {len(inbox.messages)};"
@@ -291,13 +305,15 @@ def main() -> int:
         )
         if errors:
             failures.append(f"HTTP errors: {errors[:5]}")
-        if len(keys) != args.learners:
-            failures.append(f"expected {args.learners} reminders, found {len(keys)}")
+        if not moved:
+            failures.append("no next milestone to move: the pair had nothing to race on")
+        if len(keys) != expected:
+            failures.append(f"expected {expected} reminders, found {len(keys)}")
         if duplicate_keys or resent:
             failures.append("duplicates found")
         # The killed scheduler's claim lapsed before the pair ran, so every reminder
         # email must have gone out by now: none lost, none left waiting.
-        if dict(deliveries).get("sent", 0) != args.learners:
+        if dict(deliveries).get("sent", 0) != expected:
             failures.append(f"reminder emails not all sent: {dict(deliveries)}")
         if any(codes):
             failures.append(

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
 from urllib.parse import urlsplit
 
 from flask_wtf import FlaskForm
@@ -11,6 +12,8 @@ from markupsafe import Markup
 from wtforms import Field
 
 from .errors import DomainError
+
+T = TypeVar("T")
 
 
 def apply_error(form: FlaskForm, err: DomainError, *, keep_field_errors: bool = False) -> None:
@@ -29,20 +32,51 @@ def apply_error(form: FlaskForm, err: DomainError, *, keep_field_errors: bool = 
             form.form_errors.append(one.message)
 
 
-def commit_or_show(session, form: FlaskForm, action: Callable[[], object]) -> bool:
+@dataclass(frozen=True)
+class Outcome(Generic[T]):
+    """What a form's service call came to: its value, or the error that refused it.
+
+    True when the call went through, so ``if commit_or_show(...)`` reads as
+    before; views that need the service's answer (the new project, the token's
+    secret) take ``.value``, and views that report a refusal their own way
+    (a flash, a 404, a link page) take ``.error``.
+    """
+
+    value: T | None = None
+    error: DomainError | None = None
+
+    def __bool__(self) -> bool:
+        return self.error is None
+
+
+def commit_or_show(
+    session,
+    form: FlaskForm | None,
+    action: Callable[[], T],
+    *,
+    commit: Callable[[T], object] | None = None,
+    keep_field_errors: bool = False,
+) -> Outcome[T]:
     """Run a service call for a valid form; commit it, or roll back and show its error.
 
     The commit-boundary rule in one place: the view commits once, and a
-    domain error leaves nothing written and a message on the form.
+    domain error leaves nothing written and a message on the form. With
+    ``form=None`` the view shows the error itself (``Outcome.error``). ``commit``
+    replaces the plain ``session.commit()`` when committing has to do more,
+    such as deleting a just-stored file if the commit fails.
     """
     try:
-        action()
+        value = action()
     except DomainError as err:
         session.rollback()
-        apply_error(form, err)
-        return False
-    session.commit()
-    return True
+        if form is not None:
+            apply_error(form, err, keep_field_errors=keep_field_errors)
+        return Outcome(error=err)
+    if commit is None:
+        session.commit()
+    else:
+        commit(value)
+    return Outcome(value=value)
 
 
 def safe_next(target: str | None, default: str) -> str:

@@ -12,7 +12,6 @@ from wtforms.validators import DataRequired, Length
 from ..auth import deletion
 from ..auth import service as accounts
 from ..db import get_session
-from ..errors import DomainError
 from ..forms import Form, commit_or_show
 from ..models import Role, User, utcnow
 
@@ -59,13 +58,17 @@ def change_role(user_id: int):
         flash("Choose one of the listed roles.", "error")
         return redirect(url_for("admin.users")), 303
     session = get_session()
-    try:
-        user = accounts.set_role(session, actor=current_user, user_id=user_id, role=form.role.data)
-    except DomainError as err:
-        session.rollback()
-        flash(err.message, "error")
+    done = commit_or_show(
+        session,
+        None,
+        lambda: accounts.set_role(
+            session, actor=current_user, user_id=user_id, role=form.role.data
+        ),
+    )
+    if not done:
+        flash(done.error.message, "error")
         return redirect(url_for("admin.users"))
-    session.commit()
+    user = done.value
     flash(f"{user.display_name} is now {user.role}.", "success")
     return redirect(url_for("admin.users"))
 

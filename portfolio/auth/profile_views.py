@@ -6,8 +6,7 @@ from flask import Response, abort, flash, redirect, render_template, request, ur
 from flask_login import current_user, login_required
 
 from ..db import get_session
-from ..errors import DomainError
-from ..forms import ActionForm, apply_error
+from ..forms import ActionForm, commit_or_show
 from ..projects import images
 from ..storage import StorageNotFound, StorageUnavailable
 from . import profile, rules, service
@@ -22,19 +21,20 @@ def upload_avatar():
     status = 422
     if form.validate_on_submit():
         session = get_session()
-        try:
-            name = profile.set_avatar(session, current_user, stream=form.image.data.stream)
-        except DomainError as err:
-            session.rollback()
-            session.refresh(current_user)
-            apply_error(form, err)
-            if isinstance(err, StorageUnavailable):
-                status = err.status  # our outage, not bad input: the form says so
-        else:
-            with images.discard_on_failure(session, name, key=profile.avatar_key(name)):
-                session.commit()
+        done = commit_or_show(
+            session,
+            form,
+            lambda: profile.set_avatar(session, current_user, stream=form.image.data.stream),
+            commit=lambda name: images.commit_or_discard(
+                session, name, key=profile.avatar_key(name)
+            ),
+        )
+        if done:
             flash("Your photo is saved.", "success")
             return redirect(url_for("auth.profile"), 303)
+        session.refresh(current_user)
+        if isinstance(done.error, StorageUnavailable):
+            status = done.error.status  # our outage, not bad input: the form says so
     return render_template(
         "settings/profile.html",
         form=ProfileForm(obj=current_user, formdata=None),

@@ -88,17 +88,21 @@ def reset_password(token: str):
         return _link_problem(err, "reset")
     form = ResetForm()
     if form.validate_on_submit():
-        try:
-            user = recovery.reset_password(session, token, form.new.data, viewer=_viewer(), now=now)
-        except DomainError as err:
-            session.rollback()
-            if isinstance(err, LinkError):
-                return _link_problem(err, "reset")
+        done = commit_or_show(
+            session,
+            None,
+            lambda: recovery.reset_password(
+                session, token, form.new.data, viewer=_viewer(), now=now
+            ),
+        )
+        if isinstance(done.error, LinkError):
+            return _link_problem(done.error, "reset")
+        if not done:
+            err = done.error
             err.field = "new" if err.field == "password" else err.field
             apply_error(form, err)
         else:
-            session.commit()
-            sign_in(user)
+            sign_in(done.value)
             flash(
                 "Your password is changed. Every other session is signed out; "
                 "this browser is signed in.",
@@ -138,12 +142,11 @@ def _confirm_page(token: str, *, purpose: str, check, title: str, button: str, d
     session = get_session()
     form = ActionForm()
     if form.validate_on_submit():
-        try:
-            check(session, token, viewer=_viewer(), now=utcnow())
-        except DomainError as err:
-            session.rollback()
-            return _link_problem(err, purpose)
-        session.commit()
+        outcome = commit_or_show(
+            session, None, lambda: check(session, token, viewer=_viewer(), now=utcnow())
+        )
+        if not outcome:
+            return _link_problem(outcome.error, purpose)
         flash(done, "success")
         if current_user.is_authenticated:
             return redirect(url_for("auth.email_settings"))
@@ -166,12 +169,11 @@ def resend_verification():
     if not ActionForm().validate_on_submit():
         return redirect(url_for("auth.email_settings"), 303)
     session = get_session()
-    try:
-        recovery.send_verification(session, current_user, now=utcnow())
-    except DomainError as err:
-        session.rollback()
-        flash(err.message, "info")
+    done = commit_or_show(
+        session, None, lambda: recovery.send_verification(session, current_user, now=utcnow())
+    )
+    if not done:
+        flash(done.error.message, "info")
     else:
-        session.commit()
         flash(f"We sent a new confirmation link to {current_user.email}.", "success")
     return redirect(url_for("auth.email_settings"), 303)

@@ -24,8 +24,7 @@ from wtforms import RadioField, SelectChoice, SelectField, StringField
 from wtforms.validators import DataRequired, Length
 
 from ..db import get_session
-from ..errors import DomainError
-from ..forms import ActionForm, Form, apply_error
+from ..forms import ActionForm, Form, commit_or_show
 from ..models import utcnow
 from . import tokens
 from .views import bp
@@ -87,20 +86,20 @@ def tokens_page():
     created = None
     if form.validate_on_submit():
         days = form.expires.data
-        try:
-            created = tokens.create(
+        done = commit_or_show(
+            session,
+            form,
+            lambda: tokens.create(
                 session,
                 current_user,
                 name=form.name.data,
                 access=form.access.data,
                 expires_at=None if days == "never" else now + timedelta(days=int(days)),
                 now=now,
-            )
-        except DomainError as err:
-            session.rollback()
-            apply_error(form, err)
-        else:
-            session.commit()
+            ),
+        )
+        if done:
+            created = done.value
             form = TokenForm(formdata=None)
     rows = [(t, tokens.state(t, now)) for t in tokens.list_for(session, current_user.id)]
     status = 422 if form.errors or form.form_errors else 200
@@ -127,10 +126,11 @@ def revoke_token(token_id: int):
     if not ActionForm().validate_on_submit():
         abort(400, "This form expired. Reload the page and try again.")
     session = get_session()
-    try:
-        token = tokens.revoke(session, current_user.id, token_id, now=utcnow())
-    except DomainError:
+    done = commit_or_show(
+        session, None, lambda: tokens.revoke(session, current_user.id, token_id, now=utcnow())
+    )
+    if not done:
         abort(404)
-    session.commit()
+    token = done.value
     flash(f"The token “{token.name}” is revoked; scripts using it will get 401.", "success")
     return redirect(url_for("auth.tokens_page"), 303)

@@ -15,9 +15,8 @@ from flask import (
 from flask_login import current_user, login_required, login_user, logout_user
 
 from ..db import get_session
-from ..errors import DomainError
 from ..extensions import limiter
-from ..forms import ActionForm, apply_error, safe_next
+from ..forms import ActionForm, commit_or_show, safe_next
 from ..models import User, utcnow
 from . import profile as extras
 from . import recovery, rules, service, sessions
@@ -58,7 +57,8 @@ def signup():
         # Every field is checked, by the form and by the rules, and every problem shown.
         form.validate()
         session = get_session()
-        try:
+
+        def register():
             user = service.register(
                 session,
                 email=form.email.data or "",
@@ -67,21 +67,27 @@ def signup():
                 password=form.password.data or "",
                 timezone=form.timezone.data or "UTC",
             )
-        except DomainError as err:
-            session.rollback()
-            apply_error(form, err, keep_field_errors=True)
-        else:
-            if form.errors:
-                session.rollback()
-            else:
+            if not form.errors:
                 recovery.send_verification(session, user, now=utcnow())
-                sign_in(user)
-                flash(
-                    f"Welcome to Seasons, {user.display_name}! We sent a link to {user.email} "
-                    "to confirm your address.",
-                    "success",
-                )
-                return redirect(_landing())
+            return user
+
+        # sign_in commits; a problem only the form saw (say, a short password)
+        # undoes the new account instead.
+        done = commit_or_show(
+            session,
+            form,
+            register,
+            commit=lambda user: session.rollback() if form.errors else sign_in(user),
+            keep_field_errors=True,
+        )
+        if done and not form.errors:
+            user = done.value
+            flash(
+                f"Welcome to Seasons, {user.display_name}! We sent a link to {user.email} "
+                "to confirm your address.",
+                "success",
+            )
+            return redirect(_landing())
     status = 422 if form.errors or form.form_errors else 200
     return render_template(
         "auth/signup.html", form=form, timezones=sorted(rules.timezone_names())
@@ -135,7 +141,8 @@ def profile():
     form = ProfileForm(obj=current_user)
     if form.validate_on_submit():
         session = get_session()
-        try:
+
+        def save() -> None:
             service.update_profile(
                 session,
                 current_user,
@@ -152,14 +159,11 @@ def profile():
                 website_url=form.website_url.data or "",
                 looking_for=form.looking_for.data or "",
             )
-        except DomainError as err:
-            session.rollback()
-            session.refresh(current_user)
-            apply_error(form, err)
-        else:
-            session.commit()
+
+        if commit_or_show(session, form, save):
             flash("Your profile is saved.", "success")
             return redirect(url_for("auth.profile"))
+        session.refresh(current_user)
     status = 422 if form.errors or form.form_errors else 200
     return render_template(
         "settings/profile.html",
@@ -175,22 +179,20 @@ def password():
     form = PasswordForm()
     if form.validate_on_submit():
         session = get_session()
-        try:
-            service.change_password(
+        if commit_or_show(
+            session,
+            form,
+            lambda: service.change_password(
                 session,
                 current_user,
                 current=form.current.data,
                 new=form.new.data,
                 keep_session=sessions.current_row_id(current_user),
-            )
-        except DomainError as err:
-            session.rollback()
-            session.refresh(current_user)
-            apply_error(form, err)
-        else:
-            session.commit()
+            ),
+        ):
             flash("Your password is changed. Other sessions are logged out.", "success")
             return redirect(url_for("auth.password"))
+        session.refresh(current_user)
     status = 422 if form.errors or form.form_errors else 200
     return render_template("settings/password.html", form=form), status
 

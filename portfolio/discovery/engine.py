@@ -10,6 +10,8 @@ show a project that was made private a moment ago.
 from __future__ import annotations
 
 import re
+import threading
+import weakref
 from dataclasses import dataclass, field
 
 from markupsafe import Markup, escape
@@ -165,14 +167,27 @@ def _match_pattern(words: list[str]) -> re.Pattern[str] | None:
     return re.compile(rf"\b(?:{alternatives})\w*", re.IGNORECASE)
 
 
-_filled_checked: set[int] = set()
+# The engines (one per process in production) whose index has been checked. Weak,
+# so a disposed engine's id() reused by a new one (tests) is never taken for checked.
+_filled_checked: weakref.WeakSet[object] = weakref.WeakSet()
+_fill_lock = threading.Lock()
 
 
 def _ensure_filled(session: Session) -> None:
-    """The first search in a process builds a missing index (e.g. right after 0018)."""
-    key = id(session.get_bind())
-    if key in _filled_checked:
+    """A fallback: the first search in a process builds a missing index (e.g. right after 0018).
+
+    At most once per engine, so once per process: `flask db upgrade` and
+    `flask search reindex` are the real ways to build it, and a GET must not pay
+    for an emptiness check (or a rebuild) on every request. The lock keeps two
+    first searches arriving together from both rebuilding; a failed check is
+    not recorded, so the next search tries again.
+    """
+    bind = session.get_bind()
+    if bind in _filled_checked:
         return
-    if index.fill_if_missing(session):
-        session.commit()
-    _filled_checked.add(key)
+    with _fill_lock:
+        if bind in _filled_checked:
+            return
+        if index.fill_if_missing(session):
+            session.commit()
+        _filled_checked.add(bind)

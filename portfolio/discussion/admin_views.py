@@ -7,8 +7,7 @@ from flask_login import current_user
 
 from ..admin.views import admin_required
 from ..db import get_session
-from ..errors import DomainError
-from ..forms import ActionForm
+from ..forms import ActionForm, commit_or_show
 from ..models import utcnow
 from . import feedback, moderation
 
@@ -58,17 +57,20 @@ def decide(comment_id: int, action: str):
 def suspension(user_id: int, action: str):
     _checked()
     session = get_session()
-    try:
-        if action == "suspend":
-            user = moderation.suspend(session, user_id=user_id, actor=current_user, now=utcnow())
-        else:
-            user = moderation.unsuspend(session, user_id=user_id, actor=current_user)
-    except DomainError as err:
-        session.rollback()
-        if err.status == 404:
+    done = commit_or_show(
+        session,
+        None,
+        lambda: (
+            moderation.suspend(session, user_id=user_id, actor=current_user, now=utcnow())
+            if action == "suspend"
+            else moderation.unsuspend(session, user_id=user_id, actor=current_user)
+        ),
+    )
+    if not done:
+        if done.error.status == 404:
             abort(404)
-        flash(err.message, "error")
+        flash(done.error.message, "error")
         return redirect(url_for("discussion_admin.reports"), 303)
-    session.commit()
+    user = done.value
     verb = "suspended" if action == "suspend" else "can log in and post again"
     return _done(f"@{user.handle} {verb}.")

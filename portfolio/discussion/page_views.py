@@ -55,50 +55,36 @@ def thread(handle: str, slug: str, comment_id: int):
 @bp.get("/u/<handle>/<slug>/updates")
 def updates(handle: str, slug: str):
     """All of a project's updates, newest first, 20 a page."""
-    session, project, _ = load_project(handle, slug)
-    page = _page()
-    viewer = reading.viewer_for(session, project, current_user)
-    items, more = reading.updates(
-        session,
-        project,
-        viewer,
-        now=utcnow(),
-        limits=Limits.from_config(),
-        offset=(page - 1) * 20,
-        limit=20,
-    )
-    return render_template(
-        "discussion/updates.html",
-        project=project,
-        updates=items,
-        page=page,
-        more=more,
-        d=section_context(project, viewer),
-    )
+    return _listing(handle, slug, reading.updates, "discussion/updates.html", "updates", 20)
 
 
 @bp.get("/u/<handle>/<slug>/discussion")
 def index(handle: str, slug: str):
     """Every comment on the project itself, 50 threads a page."""
+    return _listing(handle, slug, reading.project_threads, "discussion/index.html", "threads", 50)
+
+
+def _listing(handle: str, slug: str, read, template: str, name: str, per_page: int):
+    """One page of a project's updates or threads, as this viewer may see them."""
     session, project, _ = load_project(handle, slug)
     page = _page()
     viewer = reading.viewer_for(session, project, current_user)
-    threads, more = reading.project_threads(
+    items, more = read(
         session,
         project,
         viewer,
         now=utcnow(),
         limits=Limits.from_config(),
-        offset=(page - 1) * 50,
-        limit=50,
+        offset=(page - 1) * per_page,
+        limit=per_page,
     )
     return render_template(
-        "discussion/index.html",
+        template,
         project=project,
-        threads=threads,
         page=page,
         more=more,
         d=section_context(project, viewer),
+        **{name: items},
     )
 
 

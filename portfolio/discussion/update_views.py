@@ -17,7 +17,7 @@ from ..projects.loading import load_project
 from . import feedback, service, updates
 from .forms import AskFeedbackForm, UpdateForm
 from .rules import Limits
-from .views import ID, back_to, bp, form_page, post_limit, refused
+from .views import ID, back_to, bp, commit_or_refuse, form_page, post_limit
 
 
 def update_form_for(session: Session, project: Project, **kwargs) -> UpdateForm:
@@ -59,9 +59,10 @@ def post_update(handle: str, slug: str):
     if not form.validate_on_submit():
         abort(400)
     action = url_for("discussion.post_update", handle=handle, slug=slug)
-    try:
+
+    def post():
         milestone_id, run_ids = _refs(form)
-        update = updates.post_update(
+        return updates.post_update(
             session,
             project=project,
             author=current_user,
@@ -72,9 +73,8 @@ def post_update(handle: str, slug: str):
             any_mentor=form.any_mentor.data,
             now=utcnow(),
         )
-    except DomainError as err:
-        return refused(err, form, action=action, heading="Your update", project=project)
-    session.commit()
+
+    update = commit_or_refuse(form, post, action=action, heading="Your update", project=project)
     flash(
         "Update posted."
         + (" Your mentors will see it in their queue." if form.ask_feedback.data else ""),
@@ -102,7 +102,8 @@ def edit_update(handle: str, slug: str, update_id: int):
     if request.method == "POST":
         if not form.validate_on_submit():
             abort(400)
-        try:
+
+        def save() -> None:
             milestone_id, run_ids = _refs(form)
             updates.edit_update(
                 session,
@@ -114,9 +115,8 @@ def edit_update(handle: str, slug: str, update_id: int):
                 run_link_ids=run_ids,
                 now=utcnow(),
             )
-        except DomainError as err:
-            return refused(err, form, action=action, heading="Edit your update", project=project)
-        session.commit()
+
+        commit_or_refuse(form, save, action=action, heading="Edit your update", project=project)
         flash("Update saved.", "success")
         return back_to(project, f"update-{update.id}")
     return form_page(form, action=action, heading="Edit your update", project=project)

@@ -13,6 +13,7 @@ from flask import (
     abort,
     current_app,
     flash,
+    make_response,
     redirect,
     render_template,
     request,
@@ -24,7 +25,7 @@ from flask_login import current_user, login_required
 from ..db import get_session
 from ..errors import DomainError
 from ..extensions import limiter
-from ..forms import ActionForm, Form, apply_error, safe_next
+from ..forms import ActionForm, Form, apply_error, commit_or_show, safe_next
 from ..models import Project, utcnow
 from ..projects.loading import load_project, project_url
 from . import moderation, service
@@ -71,8 +72,10 @@ def form_page(form: Form, *, action: str, heading: str, project: Project) -> str
 
 
 def refused(err: DomainError, form: Form, *, action: str, heading: str, project: Project):
-    """Show a refused form again with its message and text; 404s are plain 404s."""
-    get_session().rollback()
+    """Show a refused form again with its message and text; 404s are plain 404s.
+
+    For the error of a ``commit_or_show(session, None, ...)``, which has rolled back.
+    """
     if err.status == 404:
         abort(404)
     target = getattr(form, err.field, None) if err.field else None
@@ -81,6 +84,23 @@ def refused(err: DomainError, form: Form, *, action: str, heading: str, project:
     else:
         apply_error(form, err)
     return form_page(form, action=action, heading=heading, project=project), err.status
+
+
+def commit_or_refuse(form: Form, call, *, action: str, heading: str, project: Project):
+    """Commit a discussion form's service call and return its value.
+
+    A refusal ends the request with ``refused``'s page (the form again, its
+    text kept, the reason shown; a 404 as a plain 404), so each view reads as
+    its success path only.
+    """
+    done = commit_or_show(get_session(), None, call)
+    if not done:
+        abort(
+            make_response(
+                refused(done.error, form, action=action, heading=heading, project=project)
+            )
+        )
+    return done.value
 
 
 def report_mentions(mentions) -> None:
@@ -98,8 +118,9 @@ def post_comment(handle: str, slug: str):
     if not form.validate_on_submit():
         abort(400)
     action = url_for("discussion.post_comment", handle=handle, slug=slug)
-    try:
-        posted = service.post_comment(
+    posted = commit_or_refuse(
+        form,
+        lambda: service.post_comment(
             session,
             project=project,
             author=current_user,
@@ -108,10 +129,11 @@ def post_comment(handle: str, slug: str):
             parent_id=service.parse_id(form.parent_id.data, field="parent_id", label="The reply"),
             now=utcnow(),
             limits=Limits.from_config(),
-        )
-    except DomainError as err:
-        return refused(err, form, action=action, heading="Your comment", project=project)
-    session.commit()
+        ),
+        action=action,
+        heading="Your comment",
+        project=project,
+    )
     report_mentions(posted.mentions)
     flash("Feedback sent. Thank you!" if posted.answered else "Comment posted.", "success")
     return back_to(project, f"comment-{posted.comment.id}", form.next.data)
@@ -128,8 +150,9 @@ def edit_comment(handle: str, slug: str, comment_id: int):
     if request.method == "POST":
         if not form.validate_on_submit():
             abort(400)
-        try:
-            mentions = service.edit_comment(
+        mentions = commit_or_refuse(
+            form,
+            lambda: service.edit_comment(
                 session,
                 project=project,
                 comment=comment,
@@ -137,10 +160,11 @@ def edit_comment(handle: str, slug: str, comment_id: int):
                 body=form.body.data,
                 now=utcnow(),
                 limits=Limits.from_config(),
-            )
-        except DomainError as err:
-            return refused(err, form, action=action, heading="Edit your comment", project=project)
-        session.commit()
+            ),
+            action=action,
+            heading="Edit your comment",
+            project=project,
+        )
         report_mentions(mentions)
         flash("Comment saved.", "success")
         return back_to(project, f"comment-{comment.id}")
@@ -201,13 +225,15 @@ def report(handle: str, slug: str, comment_id: int):
     if request.method == "POST":
         if not form.validate_on_submit():
             abort(400)
-        try:
-            moderation.report(
+        commit_or_refuse(
+            form,
+            lambda: moderation.report(
                 session, comment=comment, actor=current_user, reason=form.reason.data, now=utcnow()
-            )
-        except DomainError as err:
-            return refused(err, form, action=action, heading="Report a comment", project=project)
-        session.commit()
+            ),
+            action=action,
+            heading="Report a comment",
+            project=project,
+        )
         flash("Thank you. An admin will look at this comment.", "success")
         return back_to(project, f"comment-{comment.id}")
     return form_page(form, action=action, heading="Report a comment", project=project)
@@ -221,17 +247,18 @@ def set_policy(handle: str, slug: str):
     form = PolicyForm()
     if not form.validate_on_submit():
         abort(400)
-    try:
-        service.set_policy(
+    commit_or_refuse(
+        form,
+        lambda: service.set_policy(
             session,
             project=project,
             actor=current_user,
             policy=form.comment_policy.data,
             now=utcnow(),
-        )
-    except DomainError as err:
-        action = url_for("discussion.set_policy", handle=handle, slug=slug)
-        return refused(err, form, action=action, heading="Who may comment", project=project)
-    session.commit()
+        ),
+        action=url_for("discussion.set_policy", handle=handle, slug=slug),
+        heading="Who may comment",
+        project=project,
+    )
     flash("Saved who may comment.", "success")
     return back_to(project, "discussion")

@@ -208,6 +208,15 @@ def discard_on_failure(
         raise
 
 
+def commit_or_discard(session: Session, filename: str, *, key: str | None = None) -> None:
+    """Commit a just-stored figure (or avatar), deleting its bytes if the commit fails.
+
+    The ``commit`` step a form view hands to ``portfolio.forms.commit_or_show``.
+    """
+    with discard_on_failure(session, filename, key=key):
+        session.commit()
+
+
 def list_images(session: Session, project_id: int) -> list[ProjectImage]:
     return list(
         session.exec(

@@ -9,8 +9,7 @@ from flask_login import current_user, login_required
 from wtforms import HiddenField, StringField
 
 from ..db import get_session
-from ..errors import DomainError
-from ..forms import Form, safe_next
+from ..forms import Form, commit_or_show, safe_next
 from ..models import Project, Visibility, utcnow
 from . import publishing
 from .loading import load_project, project_url
@@ -49,14 +48,16 @@ def set_visibility(handle: str, slug: str):
     form = VisibilityForm()
     if not form.validate_on_submit():
         abort(400)  # only the CSRF token can fail here
-    try:
-        publishing.set_visibility(
+    done = commit_or_show(
+        session,
+        None,
+        lambda: publishing.set_visibility(
             session, project, form.visibility.data, actor=current_user, now=utcnow()
-        )
-    except DomainError as err:
-        session.rollback()
+        ),
+    )
+    if not done:
+        err = done.error
         status = err.status if 400 <= err.status < 500 else 422
         return render_template("projects/form_error.html", messages=[err.message]), status
-    session.commit()
     flash(publishing.MESSAGES[project.visibility], "success")
     return redirect(safe_next(form.next.data, project_url(project)), 303)

@@ -6,8 +6,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_login import current_user, login_required
 
 from ..db import get_session
-from ..errors import DomainError
-from ..forms import ActionForm, apply_error, commit_or_show
+from ..forms import ActionForm, commit_or_show
 from ..models import Project, utcnow
 from ..seasons import milestones
 from ..seasons import service as seasons
@@ -32,8 +31,10 @@ def new():
     season = seasons.get_by_slug(session, request.args.get("season", "")) or current
     form = ProjectForm()
     if form.validate_on_submit():
-        try:
-            project = service.create(
+        done = commit_or_show(
+            session,
+            form,
+            lambda: service.create(
                 session,
                 owner=current_user,
                 season=season,
@@ -43,12 +44,10 @@ def new():
                 team_handles=service.parse_handles(form.team.data),
                 allow_second=form.allow_second.data,
                 now=now,
-            )
-        except DomainError as err:
-            session.rollback()
-            apply_error(form, err)
-        else:
-            session.commit()
+            ),
+        )
+        if done:
+            project = done.value
             message = "Your project is planned. Here is your milestone plan."
             if milestones.plan_due_dates(season, current_user.timezone, now)[1]:
                 days = (season.ends_on - now.date()).days + 1
@@ -94,7 +93,15 @@ def edit(handle: str, slug: str):
     return edit_page(session, project, form=form)
 
 
-def edit_page(session, project: Project, *, form=None, tag_form=None, status: int | None = None):
+def edit_page(
+    session,
+    project: Project,
+    *,
+    form=None,
+    tag_form=None,
+    showcase=None,
+    status: int | None = None,
+):
     """The edit page with its three forms; a failed sub-form passes itself in to keep its errors."""
     from ..discovery.views import tags_form
     from ..seasons.demo_day_views import showcase_form
@@ -108,7 +115,7 @@ def edit_page(session, project: Project, *, form=None, tag_form=None, status: in
         project=project,
         tag_form=tag_form if tag_form is not None else tags_form(session, project),
         tag_action=project_url(project, "discovery.project_tags"),
-        showcase_form=showcase_form(session, project),
+        showcase_form=showcase if showcase is not None else showcase_form(session, project),
         showcase_action=project_url(project, "projects.showcase"),
     ), status
 
@@ -119,13 +126,15 @@ def carry(handle: str, slug: str):
     session, project, _ = _load(handle, slug, edit=True)
     if not ActionForm().validate_on_submit():
         abort(400)
-    try:
-        new = service.carry_forward(session, project, actor=current_user, now=utcnow())
-    except DomainError as err:
-        session.rollback()
-        flash(err.message, "error")
+    done = commit_or_show(
+        session,
+        None,
+        lambda: service.carry_forward(session, project, actor=current_user, now=utcnow()),
+    )
+    if not done:
+        flash(done.error.message, "error")
         return redirect(project_url(project))
-    session.commit()
+    new = done.value
     flash("Carried into the next season with a fresh plan. Your write-up came along.", "success")
     return redirect(project_url(new))
 

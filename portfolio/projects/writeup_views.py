@@ -130,27 +130,27 @@ def upload_image(handle: str, slug: str):
     form = ImageForm()
     status = 422
     if form.validate_on_submit():
-        try:
-            image = images.save_image(
+        done = commit_or_show(
+            session,
+            form,
+            lambda: images.save_image(
                 session,
                 project,
                 uploader=current_user,
                 stream=form.image.data.stream,
                 alt=form.alt.data,
-            )
-        except DomainError as err:
-            session.rollback()
-            apply_error(form, err)
-            if isinstance(err, StorageUnavailable):
-                status = err.status  # our outage, not bad input: the form says so
-        else:
-            with images.discard_on_failure(session, image.filename):
-                session.commit()
+            ),
+            commit=lambda image: images.commit_or_discard(session, image.filename),
+        )
+        if done:
+            image = done.value
             flash(
                 f"Uploaded. Paste ![{image.alt}]({_image_url(project, image)}) into your write-up.",
                 "success",
             )
             return redirect(url_for("projects.write_up", handle=handle, slug=project.slug))
+        if isinstance(done.error, StorageUnavailable):
+            status = done.error.status  # our outage, not bad input: the form says so
     return _page(session, project, image_form=form, status=status)
 
 
@@ -181,28 +181,27 @@ def add_chart(handle: str, slug: str):
     if form.validate_on_submit():
         try:
             run_ids = [int(r) for r in form.runs.data or []]
-            writeup.add_chart(
-                session,
-                project,
-                metrics=list(form.metrics.data or []),
-                x_axis=(form.x_axis.data or STEP).strip(),
-                smoothing=form.smoothing.data or 0.0,
-                log_y=bool(form.log_y.data),
-                runs=run_ids,
-                available_metrics=keys,
-                available_runs=[link.id for link, _ in runs],
-                now=utcnow(),
-            )
         except ValueError:
-            session.rollback()
             form.runs.errors = ["Pick runs from this project."]
-        except DomainError as err:
-            session.rollback()
-            apply_error(form, err)
         else:
-            session.commit()
-            flash("Chart added.", "success")
-            return redirect(project_url(project))
+            if commit_or_show(
+                session,
+                form,
+                lambda: writeup.add_chart(
+                    session,
+                    project,
+                    metrics=list(form.metrics.data or []),
+                    x_axis=(form.x_axis.data or STEP).strip(),
+                    smoothing=form.smoothing.data or 0.0,
+                    log_y=bool(form.log_y.data),
+                    runs=run_ids,
+                    available_metrics=keys,
+                    available_runs=[link.id for link, _ in runs],
+                    now=utcnow(),
+                ),
+            ):
+                flash("Chart added.", "success")
+                return redirect(project_url(project))
     return _page(session, project, chart_form=form, status=422)
 
 
@@ -212,11 +211,10 @@ def delete_chart(handle: str, slug: str, index: int):
     session, project, _ = load_project(handle, slug, edit=True)
     if not ActionForm().validate_on_submit():
         abort(400)
-    try:
-        writeup.remove_chart(session, project, index, now=utcnow())
-    except DomainError:
+    if not commit_or_show(
+        session, None, lambda: writeup.remove_chart(session, project, index, now=utcnow())
+    ):
         abort(404)
-    session.commit()
     flash("Chart removed.", "success")
     return redirect(url_for("projects.write_up", handle=handle, slug=project.slug))
 

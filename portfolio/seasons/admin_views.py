@@ -7,7 +7,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from ..admin.views import admin_required
 from ..db import get_session
 from ..errors import DomainError
-from ..forms import ActionForm, apply_error, commit_or_show
+from ..forms import ActionForm, commit_or_show
 from . import mentors, service
 from .forms import AssignMentorForm, CohortForm, PlanForm
 
@@ -38,19 +38,19 @@ def create_season():
     form = CohortForm()
     if form.validate_on_submit():
         session = get_session()
-        try:
-            season = service.create_cohort(
+        done = commit_or_show(
+            session,
+            form,
+            lambda: service.create_cohort(
                 session,
                 slug=form.slug.data,
                 title=form.title.data,
                 starts_on=form.starts_on.data,
                 ends_on=form.ends_on.data,
-            )
-        except DomainError as err:
-            session.rollback()
-            apply_error(form, err)
-        else:
-            session.commit()
+            ),
+        )
+        if done:
+            season = done.value
             flash(f"Season {season.title} created with the default plan.", "success")
             return redirect(url_for("seasons_admin.plan", slug=season.slug))
     return _page(cohort_form=form)
@@ -79,7 +79,8 @@ def assign_mentor():
     form = AssignMentorForm()
     if form.validate_on_submit():
         session = get_session()
-        try:
+
+        def assign() -> None:
             season = service.get_by_slug(session, form.season.data.strip())
             if season is None:
                 raise DomainError("There is no season with that slug.", field="season")
@@ -89,11 +90,8 @@ def assign_mentor():
                 learner_handle=form.learner.data,
                 season=season,
             )
-        except DomainError as err:
-            session.rollback()
-            apply_error(form, err)
-        else:
-            session.commit()
+
+        if commit_or_show(session, form, assign):
             flash("Mentor assigned.", "success")
             return redirect(url_for("seasons_admin.seasons"))
     return _page(assign_form=form)

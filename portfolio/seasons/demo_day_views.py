@@ -54,7 +54,7 @@ def showcase_form(session, project: Project) -> ShowcaseForm | None:
 
 
 def _refused(err: DomainError):
-    get_session().rollback()
+    """A refused pin: the message on a small page, with the error's own 4xx status."""
     status = err.status if 400 <= err.status < 500 else 422
     return render_template("projects/form_error.html", messages=[err.message]), status
 
@@ -68,11 +68,12 @@ def _pin_action(slug: str, project_id: int | None, *, add: bool):
     if not form.validate_on_submit():
         abort(400)
     change = demo_day.pin if add else demo_day.unpin
-    try:
-        change(session, season, form.project_id.data if add else project_id, current_user, utcnow())
-    except DomainError as err:
-        return _refused(err)
-    session.commit()
+    target = form.project_id.data if add else project_id
+    done = commit_or_show(
+        session, None, lambda: change(session, season, target, current_user, utcnow())
+    )
+    if done.error is not None:
+        return _refused(done.error)
     flash("Pinned." if add else "Unpinned.", "success")
     return redirect(url_for("seasons.show", slug=season.slug), 303)
 
@@ -129,15 +130,6 @@ def showcase(handle: str, slug: str):
     ):
         flash("Demo-day highlight saved.", "success")
         return redirect(project_url(project, "projects.edit"), 303)
-    from ..discovery.views import tags_form
-    from ..projects.forms import ProjectEditForm
+    from ..projects.views import edit_page
 
-    return render_template(
-        "projects/edit.html",
-        form=ProjectEditForm(obj=project, formdata=None),
-        project=project,
-        tag_form=tags_form(session, project),
-        tag_action=project_url(project, "discovery.project_tags"),
-        showcase_form=form,
-        showcase_action=project_url(project, "projects.showcase"),
-    ), 422
+    return edit_page(session, project, showcase=form, status=422)

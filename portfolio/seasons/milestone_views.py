@@ -78,25 +78,25 @@ def complete_milestone(handle: str, slug: str, milestone_id: int):
 @bp.post("/u/<handle>/<slug>/milestones/<int:milestone_id>/reopen")
 @login_required
 def reopen_milestone(handle: str, slug: str, milestone_id: int):
-    session, project, _ = _load(handle, slug)
-    milestone = _milestone(session, project, milestone_id)
-    if not ActionForm().validate_on_submit():
-        abort(400)
-    milestones.reopen(session, project, milestone, now=utcnow())
-    session.commit()
-    return redirect(project_url(project))
+    return _milestone_button(handle, slug, milestone_id, milestones.reopen)
 
 
 @bp.post("/u/<handle>/<slug>/milestones/<int:milestone_id>/delete")
 @login_required
 def delete_milestone(handle: str, slug: str, milestone_id: int):
+    return _milestone_button(handle, slug, milestone_id, milestones.delete, "Milestone deleted.")
+
+
+def _milestone_button(handle: str, slug: str, milestone_id: int, act, done: str = ""):
+    """A one-button change to a milestone (reopen, delete): CSRF-checked, applied, committed."""
     session, project, _ = _load(handle, slug)
     milestone = _milestone(session, project, milestone_id)
     if not ActionForm().validate_on_submit():
         abort(400)
-    milestones.delete(session, project, milestone, now=utcnow())
+    act(session, project, milestone, now=utcnow())
     session.commit()
-    flash("Milestone deleted.", "success")
+    if done:
+        flash(done, "success")
     return redirect(project_url(project))
 
 

@@ -19,37 +19,51 @@ TAGS_HELP = (
 )
 
 
+def _ref(label: str, missing: str, example: str) -> StringField:
+    """The pasted link (or id) of a run or a project to follow, W&B or MLflow alike."""
+    return StringField(
+        label, validators=[DataRequired(message=missing), Length(max=2000)], description=example
+    )
+
+
+def _tags(description: str) -> StringField:
+    return StringField("Only runs tagged", validators=[Length(max=700)], description=description)
+
+
+def _label(description: str | None = LABEL_HELP) -> StringField:
+    return StringField("Label", validators=[Length(max=120)], description=description or "")
+
+
+FOLLOWED_HIDDEN = "Hide the runs it finds from the public page"
+
+
 class RunLinkForm(Form):
-    ref = StringField(
+    ref = _ref(
         "W&B run link",
-        validators=[DataRequired(message="Paste a W&B run link."), Length(max=2000)],
-        description="e.g. https://wandb.ai/your-name/your-project/runs/abc123, "
+        "Paste a W&B run link.",
+        "e.g. https://wandb.ai/your-name/your-project/runs/abc123, "
         "or your-name/your-project/abc123",
     )
-    label = StringField("Label", validators=[Length(max=120)], description=LABEL_HELP)
+    label = _label()
     hidden = BooleanField(HIDDEN_LABEL)
 
 
 class ProjectLinkForm(Form):
-    ref = StringField(
+    ref = _ref(
         "W&B project",
-        validators=[DataRequired(message="Paste a W&B project link."), Length(max=2000)],
-        description="e.g. https://wandb.ai/your-name/your-project, or your-name/your-project",
+        "Paste a W&B project link.",
+        "e.g. https://wandb.ai/your-name/your-project, or your-name/your-project",
     )
-    tags = StringField(
-        "Only runs tagged",
-        validators=[Length(max=700)],
-        description=TAGS_HELP + " New runs appear on each sync.",
-    )
-    label = StringField("Label", validators=[Length(max=120)])
-    hidden = BooleanField("Hide the runs it finds from the public page")
+    tags = _tags(TAGS_HELP + " New runs appear on each sync.")
+    label = _label(None)
+    hidden = BooleanField(FOLLOWED_HIDDEN)
 
 
 class LinkEditForm(Form):
-    label = StringField("Label", validators=[Length(max=120)], description=LABEL_HELP)
+    label = _label()
     hidden = BooleanField(HIDDEN_LABEL)
     # Only a project link's row renders it; a form without the field keeps the tags.
-    tags = StringField("Only runs tagged", validators=[Length(max=700)], description=TAGS_HELP)
+    tags = _tags(TAGS_HELP)
 
 
 class OfflineUploadForm(Form):
@@ -59,7 +73,7 @@ class OfflineUploadForm(Form):
         description="Zip the wandb/offline-run-… folder your training wrote (it holds a "
         "run-<id>.wandb file) and upload it here.",
     )
-    label = StringField("Label", validators=[Length(max=120)], description=LABEL_HELP)
+    label = _label()
     hidden = BooleanField(HIDDEN_LABEL)
 
 
@@ -79,30 +93,28 @@ class CredentialForm(Form):
 
 
 class MlflowRunForm(Form):
-    ref = StringField(
+    ref = _ref(
         "MLflow run link",
-        validators=[DataRequired(message="Paste an MLflow run link."), Length(max=2000)],
-        description="e.g. http://mlflow.example.org:5000/#/experiments/1/runs/0a1b2c…, "
+        "Paste an MLflow run link.",
+        "e.g. http://mlflow.example.org:5000/#/experiments/1/runs/0a1b2c…, "
         "or experiment_id/run_id on your one saved MLflow server",
     )
-    label = StringField("Label", validators=[Length(max=120)], description=LABEL_HELP)
+    label = _label()
     hidden = BooleanField(HIDDEN_LABEL)
 
 
 class MlflowExperimentForm(Form):
-    ref = StringField(
+    ref = _ref(
         "MLflow experiment",
-        validators=[DataRequired(message="Paste an MLflow experiment link."), Length(max=2000)],
-        description="e.g. http://mlflow.example.org:5000/#/experiments/1, or its id (1)",
+        "Paste an MLflow experiment link.",
+        "e.g. http://mlflow.example.org:5000/#/experiments/1, or its id (1)",
     )
-    tags = StringField(
-        "Only runs tagged",
-        validators=[Length(max=700)],
-        description="A tag key (portfolio) or key=value (stage=final); several, "
-        "comma-separated, match any of them; empty follows every run.",
+    tags = _tags(
+        "A tag key (portfolio) or key=value (stage=final); several, "
+        "comma-separated, match any of them; empty follows every run."
     )
-    label = StringField("Label", validators=[Length(max=120)])
-    hidden = BooleanField("Hide the runs it finds from the public page")
+    label = _label(None)
+    hidden = BooleanField(FOLLOWED_HIDDEN)
 
 
 class MlflowServerForm(Form):

@@ -11,8 +11,7 @@ from flask import flash, make_response, redirect, render_template, url_for
 from flask_login import current_user, login_required
 
 from ..db import get_session
-from ..errors import DomainError
-from ..forms import Form, apply_error
+from ..forms import Form, commit_or_show
 from ..models import LinkKind, utcnow
 from ..projects.loading import load_project
 from . import mlflow_credentials, mlflow_link
@@ -25,17 +24,13 @@ def _link(handle: str, slug: str, form: Form, name: str, kind: LinkKind):
     """Link a run or follow an experiment from ``form``; re-render with the reason if refused."""
     session, project, _ = load_project(handle, slug, edit=True)
     if form.validate_on_submit():
-        try:
-            new = mlflow_link.add_mlflow_link(
-                session, project, current_user, form.ref.data, kind=kind,
-                tags=form.tags.data if kind == LinkKind.project_filter else "",
-                label=form.label.data, hidden=form.hidden.data, now=utcnow(),
-            )  # fmt: skip
-        except DomainError as err:
-            session.rollback()
-            apply_error(form, err)
-        else:
-            session.commit()
+        done = commit_or_show(session, form, lambda: mlflow_link.add_mlflow_link(
+            session, project, current_user, form.ref.data, kind=kind,
+            tags=form.tags.data if kind == LinkKind.project_filter else "",
+            label=form.label.data, hidden=form.hidden.data, now=utcnow(),
+        ))  # fmt: skip
+        if done:
+            new = done.value
             if kind == LinkKind.run:
                 flash(
                     f"Linked the MLflow run {new.ref}. Its results arrive within a minute.",
@@ -69,17 +64,13 @@ def mlflow_settings():
     session = get_session()
     form = MlflowServerForm()
     if form.validate_on_submit():
-        try:
-            saved, note = mlflow_credentials.save_server(
-                session, current_user, base_url=form.base_url.data, token=form.token.data,
-                username=form.username.data, password=form.password.data, now=utcnow(),
-                settings=TrackingSettings.current(),
-            )  # fmt: skip
-        except DomainError as err:
-            session.rollback()
-            apply_error(form, err)
-        else:
-            session.commit()
+        done = commit_or_show(session, form, lambda: mlflow_credentials.save_server(
+            session, current_user, base_url=form.base_url.data, token=form.token.data,
+            username=form.username.data, password=form.password.data, now=utcnow(),
+            settings=TrackingSettings.current(),
+        ))  # fmt: skip
+        if done:
+            saved, note = done.value
             flash(f"Saved the MLflow server {saved.base_url}.{note}", "success")
             return redirect(url_for("tracking.mlflow_settings"), 303)
     form.token.data = form.password.data = ""  # never echo a secret back

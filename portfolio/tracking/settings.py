@@ -6,6 +6,7 @@ the sync phase that talks to W&B needs no app context and tests can pass their o
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -53,8 +54,14 @@ class TrackingSettings:
 
     @classmethod
     def from_config(cls, config: Any, instance_path: str) -> TrackingSettings:
-        """Read the settings documented in config.py."""
-        data_dir = config.get("WANDB_DATA_DIR") or str(Path(instance_path) / "wandb")
+        """Read the settings documented in config.py.
+
+        wandb's own files (cache, config) go where wandb's ``WANDB_DIR`` says,
+        else into the instance folder. ``configure_wandb`` sets that variable, so
+        once one app has configured wandb every later one in the process finds
+        the same folder and never sets wandb up twice (tests rely on this).
+        """
+        data_dir = os.environ.get("WANDB_DIR") or str(Path(instance_path) / "wandb")
         return cls(
             base_url=validate_base_url(config.get("WANDB_BASE_URL")) or "https://api.wandb.ai",
             server_key=(config.get("WANDB_API_KEY") or "").strip() or None,

@@ -27,7 +27,7 @@ from flask_login import current_user, login_required
 from ..db import get_session
 from ..errors import DomainError
 from ..extensions import csrf
-from ..forms import ActionForm, apply_error, safe_next
+from ..forms import ActionForm, commit_or_show, safe_next
 from ..models import Project, RunLink, utcnow
 from ..projects.loading import load_project
 from ..templating import viewer_timezone
@@ -116,16 +116,12 @@ def add_run(handle: str, slug: str):
     session, project, _ = load_project(handle, slug, edit=True)
     form = RunLinkForm(prefix="run")
     if form.validate_on_submit():
-        try:
-            new = link.add_run_link(
-                session, project, current_user, form.ref.data, form.label.data,
-                form.hidden.data, now=utcnow(),
-            )  # fmt: skip
-        except DomainError as err:
-            session.rollback()
-            apply_error(form, err)
-        else:
-            session.commit()
+        done = commit_or_show(session, form, lambda: link.add_run_link(
+            session, project, current_user, form.ref.data, form.label.data,
+            form.hidden.data, now=utcnow(),
+        ))  # fmt: skip
+        if done:
+            new = done.value
             flash(f"Linked {new.ref}. Its results arrive within a minute.", "success")
             return redirect(_manage_url(handle, project.slug), 303)
     return _page(session, project, run_form=form, status_code=422)
@@ -137,17 +133,12 @@ def add_project(handle: str, slug: str):
     session, project, _ = load_project(handle, slug, edit=True)
     form = ProjectLinkForm(prefix="project")
     if form.validate_on_submit():
-        try:
-            new = link.add_project_filter(
-                session, project, current_user, form.ref.data, form.tags.data,
-                form.label.data, form.hidden.data, now=utcnow(),
-            )  # fmt: skip
-        except DomainError as err:
-            session.rollback()
-            apply_error(form, err)
-        else:
-            session.commit()
-            flash(_following(new), "success")
+        done = commit_or_show(session, form, lambda: link.add_project_filter(
+            session, project, current_user, form.ref.data, form.tags.data,
+            form.label.data, form.hidden.data, now=utcnow(),
+        ))  # fmt: skip
+        if done:
+            flash(_following(done.value), "success")
             return redirect(_manage_url(handle, project.slug), 303)
     return _page(session, project, project_form=form, status_code=422)
 
@@ -181,17 +172,13 @@ def upload(handle: str, slug: str):
         return _page(session, project, upload_form=form, status_code=422)
     limits = ZipLimits(max_zip_bytes=settings.upload_max_bytes)
     upload = form.archive.data
-    try:
-        job = import_queue.enqueue(
-            session, project, current_user, upload.read(), filename=upload.filename or "",
-            label=form.label.data, hidden=form.hidden.data, limits=limits, now=utcnow(),
-        )  # fmt: skip
-    except DomainError as err:  # a bad zip (422) or an unreachable store (503): nothing saved
-        session.rollback()
-        apply_error(form, err)
-        status_code = err.status if err.status >= 500 else 422
+    done = commit_or_show(session, form, lambda: import_queue.enqueue(
+        session, project, current_user, upload.read(), filename=upload.filename or "",
+        label=form.label.data, hidden=form.hidden.data, limits=limits, now=utcnow(),
+    ), commit=lambda job: import_queue.commit_upload(session, job))  # fmt: skip
+    if not done:  # a bad zip (422) or an unreachable store (503): nothing saved
+        status_code = done.error.status if done.error.status >= 500 else 422
         return _page(session, project, upload_form=form, status_code=status_code)
-    import_queue.commit_upload(session, job)
     flash("Uploaded. Importing the run now; refresh this page in a moment for the result.", "info")
     return redirect(_manage_url(handle, project.slug) + "#upload-offline", 303)
 
@@ -222,18 +209,12 @@ def edit(handle: str, slug: str, link_id: int):
     session, project, item = _load_link(handle, slug, link_id)
     form = LinkEditForm(prefix=f"edit{link_id}")
     if form.validate_on_submit():
-        try:
-            tags = form.tags.data if form.tags.raw_data else None  # absent: keep them
-            before = item.tag_filter
-            link.update_link(
-                session, item, label=form.label.data, hidden=form.hidden.data, now=utcnow(),
-                tags=tags,
-            )  # fmt: skip
-        except DomainError as err:
-            session.rollback()
-            apply_error(form, err)
-        else:
-            session.commit()
+        tags = form.tags.data if form.tags.raw_data else None  # absent: keep them
+        before = item.tag_filter
+        if commit_or_show(session, form, lambda: link.update_link(
+            session, item, label=form.label.data, hidden=form.hidden.data, now=utcnow(),
+            tags=tags,
+        )):  # fmt: skip
             if item.tag_filter != before:
                 flash("Saved. Runs with the new tags are looked up within a minute.", "success")
             else:
@@ -250,30 +231,34 @@ def edit(handle: str, slug: str, link_id: int):
 @login_required
 def sync_now(handle: str, slug: str, link_id: int):
     session, project, item = _action(handle, slug, link_id)
-    try:
-        queued = link.request_sync(session, item, utcnow())
-    except DomainError as err:
-        session.rollback()
-        flash(err.message, "error")
-        return _page(session, project, status_code=422)
-    session.commit()
+    done = commit_or_show(session, None, lambda: link.request_sync(session, item, utcnow()))
+    if not done:
+        return _refused(session, project, done.error)
+    queued = done.value
     flash("Queued: the sync starts within a minute." if queued else "It is syncing now.", "info")
     return _back(handle, project.slug)
+
+
+def _refused(session, project, err: DomainError):
+    """A one-button action the service refused: the manage page again, with why."""
+    flash(err.message, "error")
+    return _page(session, project, status_code=422)
 
 
 def _choose(handle: str, slug: str, link_id: int, replace: bool):
     """Apply a member's choice about a held (less complete) result: replace, or keep."""
     session, project, item = _action(handle, slug, link_id)
-    try:
-        if replace:
+    done = commit_or_show(
+        session,
+        None,
+        lambda: (
             completeness.replace_anyway(session, project, item, now=utcnow())
-        else:
-            completeness.keep_current(session, item)
-    except DomainError as err:
-        session.rollback()
-        flash(err.message, "error")
-        return _page(session, project, status_code=422)
-    session.commit()
+            if replace
+            else completeness.keep_current(session, item)
+        ),
+    )
+    if not done:
+        return _refused(session, project, done.error)
     if replace:
         flash(f"Replaced the results of {item.ref} with the newer, less complete ones.", "success")
     else:
@@ -298,13 +283,9 @@ def keep_current(handle: str, slug: str, link_id: int):
 def remove(handle: str, slug: str, link_id: int):
     session, project, item = _action(handle, slug, link_id)
     ref = item.ref
-    try:
-        link.unlink(session, project, item, now=utcnow())
-    except DomainError as err:
-        session.rollback()
-        flash(err.message, "error")
-        return _page(session, project, status_code=422)
-    session.commit()
+    done = commit_or_show(session, None, lambda: link.unlink(session, project, item, now=utcnow()))
+    if not done:
+        return _refused(session, project, done.error)
     flash(f"Unlinked {ref}; its results are gone from the page.", "success")
     return _back(handle, project.slug)
 
@@ -315,20 +296,20 @@ def settings_page():
     session = get_session()
     form = CredentialForm()
     if form.validate_on_submit():
-        try:
-            saved, note = credentials.save_credential(
+        done = commit_or_show(
+            session,
+            form,
+            lambda: credentials.save_credential(
                 session,
                 current_user,
                 api_key=form.api_key.data,
                 base_url=form.base_url.data,
                 now=utcnow(),
                 settings=TrackingSettings.current(),
-            )
-        except DomainError as err:
-            session.rollback()
-            apply_error(form, err)
-        else:
-            session.commit()
+            ),
+        )
+        if done:
+            saved, note = done.value
             flash(f"Saved your key ending in …{saved.last4} for {saved.base_url}.{note}", "success")
             return redirect(url_for("tracking.settings_page"), 303)
     form.api_key.data = ""  # never echo a key back, not even a rejected one
@@ -357,11 +338,12 @@ def delete_key(credential_id: int):
     if not ActionForm().validate_on_submit():
         abort(400, EXPIRED)
     session = get_session()
-    try:
-        gone = credentials.delete_credential(session, current_user, credential_id)
-    except DomainError:
+    done = commit_or_show(
+        session, None, lambda: credentials.delete_credential(session, current_user, credential_id)
+    )
+    if not done:
         abort(404)
-    session.commit()
+    gone = done.value
     if gone.provider == "mlflow":  # the MLflow settings page lists servers, not keys
         flash(f"Deleted the MLflow server {gone.base_url}.", "success")
         return redirect(url_for("tracking.mlflow_settings"), 303)

@@ -168,14 +168,15 @@ def wandb_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture()
-def fake_wandb(app, wandb_home: Path) -> Iterator[FakeWandb]:
+def fake_wandb(app, wandb_home: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeWandb]:
     """A fake W&B on 127.0.0.1 holding maya's run; the app's server-wide key fits it."""
+    # The session's wandb setup, never reconfigured: the settings read wandb's own variable.
+    monkeypatch.setenv("WANDB_DIR", str(wandb_home))
     with FakeWandb(api_key=WANDB_KEY, default_entity="maya") as fake:
         fake.add_run(FakeRun(entity="maya", project="houses", run_id="run2", display_name="v2"))
         app.config.update(
             WANDB_BASE_URL=fake.url,
             WANDB_API_KEY=WANDB_KEY,
-            WANDB_DATA_DIR=str(wandb_home),
             WANDB_TIMEOUT=WANDB_TIMEOUT,
             WANDB_RETRIES=0,
             WANDB_LINK_CHECK_SECONDS=10.0,

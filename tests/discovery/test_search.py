@@ -209,3 +209,17 @@ def test_missing_index_is_filled_by_upgrade_and_reindex(
     assert result.exit_code == 0 and "Indexed 1 public projects." in result.output
     with app.app_context():
         assert index.fill_if_missing(session) is False
+
+
+def test_first_search_fills_an_empty_index_and_later_ones_never_check_again(
+    client, session, make_user, make_project, publish
+):
+    maya = make_user("maya")
+    publish(make_project(maya, title="Graph networks"))
+    session.exec(ProjectSearch.__table__.delete())
+    session.commit()
+    assert titles(client.get("/search?q=graph")) == ["Graph networks"]  # the fallback ran
+    session.exec(ProjectSearch.__table__.delete())
+    session.commit()
+    # Once per process: a GET does not check (nor rebuild) the index again.
+    assert titles(client.get("/search?q=graph")) == []

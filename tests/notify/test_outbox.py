@@ -206,3 +206,31 @@ def test_a_live_sender_renews_its_batch_and_never_takes_back_a_lost_claim(
     session.commit()
     stale, _ = outbox.extend(session, [first, second], held_until=until, now=until, lease=lease)
     assert stale == []
+
+
+@pytest.mark.postgres
+def test_two_senders_claiming_at_once_never_share_a_delivery(smtp_app, session, make_user) -> None:
+    """A batch one sender has claimed but not yet committed is skipped by the other.
+
+    The two-process race (tests/scheduler/test_processes.py) seldom lands two claims in
+    the same instant, so it passes without the claim's FOR UPDATE SKIP LOCKED; this
+    holds the first claim open. Without SKIP LOCKED the second claim waits for those
+    rows (here until lock_timeout) and would then take them as well.
+    """
+    from sqlalchemy import text
+    from sqlmodel import Session
+
+    from portfolio.notify import outbox
+
+    if session.get_bind().dialect.name != "postgresql":
+        pytest.skip("needs TEST_DATABASE_URL (PostgreSQL)")
+    for i in range(4):
+        queue_one(session, make_user(f"user-{i}"))
+    engine = smtp_app.extensions["engine"]
+    with Session(engine) as first, Session(engine) as second:
+        mine = outbox.claim_due(first, now=NOW, limit=2)  # not committed: its rows stay locked
+        second.execute(text("SET LOCAL lock_timeout = '3s'"))
+        theirs = outbox.claim_due(second, now=NOW, limit=4)
+        first.commit()
+        second.commit()
+    assert len(mine) == 2 and len(theirs) == 2 and not set(mine) & set(theirs)

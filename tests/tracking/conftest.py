@@ -115,12 +115,13 @@ def offline_run(tmp_path_factory: pytest.TempPathFactory) -> OfflineRun:
 
 
 @pytest.fixture
-def wandb_app(app, fake_wandb: FakeWandb, wandb_home: Path):
+def wandb_app(app, fake_wandb: FakeWandb, wandb_home: Path, monkeypatch: pytest.MonkeyPatch):
     """The test app with its server-wide W&B key and base URL on the fake server."""
+    # The session's wandb setup, never reconfigured: the settings read wandb's own variable.
+    monkeypatch.setenv("WANDB_DIR", str(wandb_home))
     app.config.update(
         WANDB_BASE_URL=fake_wandb.url,
         WANDB_API_KEY=TEST_KEY,
-        WANDB_DATA_DIR=str(wandb_home),  # the session's wandb setup: never reconfigured
         WANDB_TIMEOUT=TIMEOUT,
         WANDB_RETRIES=RETRIES,
         WANDB_LINK_CHECK_SECONDS=10.0,
