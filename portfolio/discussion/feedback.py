@@ -19,6 +19,7 @@ from sqlalchemy import and_, exists, or_
 from sqlalchemy import update as sql_update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
+from sqlmodel.sql.expression import Select
 
 from ..errors import Conflict, Forbidden
 from ..models import (
@@ -147,6 +148,23 @@ class QueueItem:
         return max(0, (now - self.request.created_at).days)
 
 
+def _open_requests() -> Select:
+    """Unanswered requests joined to what a queue row shows (one query, no lazy loads).
+
+    ``queue_for`` and ``flagged`` differ only in which of these rows they keep, so
+    the joins and the row shape (``QueueItem``) live here once.
+    """
+    owner = User.__table__.alias("owner")  # type: ignore[attr-defined]
+    return (
+        select(FeedbackRequest, Update, Project, User, owner.c.handle)
+        .join(Update, Update.id == FeedbackRequest.update_id)
+        .join(Project, Project.id == Update.project_id)
+        .join(User, User.id == FeedbackRequest.learner_id)
+        .join(owner, owner.c.id == Project.owner_id)
+        .where(col(FeedbackRequest.answered_at).is_(None))
+    )
+
+
 def queue_for(session: Session, mentor: User, *, limit: int = 100) -> list[QueueItem]:
     """Open requests this mentor may answer, oldest first, in one query.
 
@@ -162,15 +180,9 @@ def queue_for(session: Session, mentor: User, *, limit: int = 100) -> list[Queue
         ProjectMember.user_id == mentor.id,
         ProjectMember.status == MemberStatus.accepted,
     )
-    owner = User.__table__.alias("owner")  # type: ignore[attr-defined]
     rows = session.exec(
-        select(FeedbackRequest, Update, Project, User, owner.c.handle)
-        .join(Update, Update.id == FeedbackRequest.update_id)
-        .join(Project, Project.id == Update.project_id)
-        .join(User, User.id == FeedbackRequest.learner_id)
-        .join(owner, owner.c.id == Project.owner_id)
+        _open_requests()
         .where(
-            col(FeedbackRequest.answered_at).is_(None),
             ~member,
             or_(
                 assigned,
@@ -188,17 +200,9 @@ def queue_for(session: Session, mentor: User, *, limit: int = 100) -> list[Queue
 
 def flagged(session: Session, *, limit: int = 100) -> list[QueueItem]:
     """Unanswered requests already flagged, oldest first, for the admins' page."""
-    owner = User.__table__.alias("owner")  # type: ignore[attr-defined]
     rows = session.exec(
-        select(FeedbackRequest, Update, Project, User, owner.c.handle)
-        .join(Update, Update.id == FeedbackRequest.update_id)
-        .join(Project, Project.id == Update.project_id)
-        .join(User, User.id == FeedbackRequest.learner_id)
-        .join(owner, owner.c.id == Project.owner_id)
-        .where(
-            col(FeedbackRequest.answered_at).is_(None),
-            col(FeedbackRequest.flagged_at).is_not(None),
-        )
+        _open_requests()
+        .where(col(FeedbackRequest.flagged_at).is_not(None))
         .order_by(col(FeedbackRequest.created_at))
         .limit(limit)
     ).all()
