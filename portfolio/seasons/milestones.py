@@ -118,6 +118,22 @@ def _touch(session: Session, project: Project, now: datetime) -> None:
     project.updated_at = project.last_activity_at = now
 
 
+def _checked(
+    season: Season, *, title: str, day: date | None, at: time | None, tz_name: str
+) -> tuple[str, datetime]:
+    """Validate the fields ``add`` and ``update`` both take, so both refuse alike."""
+    title = check_length(title, field="title", label="Title", max_len=120, required=True)
+    return title, due_instant(season, day=day, at=at, tz_name=tz_name)
+
+
+def _save(session: Session, project: Project, milestone: Milestone, now: datetime) -> None:
+    """Store a changed milestone and mark its project changed (public pages re-render)."""
+    session.add(milestone)
+    _touch(session, project, now)
+    session.add(project)
+    session.flush()
+
+
 def add(
     session: Session,
     project: Project,
@@ -129,18 +145,14 @@ def add(
     tz_name: str,
     now: datetime,
 ) -> Milestone:
-    title = check_length(title, field="title", label="Title", max_len=120, required=True)
-    due = due_instant(season, day=day, at=at, tz_name=tz_name)
+    title, due = _checked(season, title=title, day=day, at=at, tz_name=tz_name)
     count = session.exec(
         select(func.count()).select_from(Milestone).where(Milestone.project_id == project.id)
     ).one()
     if count >= MAX_MILESTONES:
         raise ValidationError(f"A project has at most {MAX_MILESTONES} milestones.", field="title")
     milestone = Milestone(project_id=project.id, title=title, position=count, due_at=due)
-    session.add(milestone)
-    _touch(session, project, now)
-    session.add(project)
-    session.flush()
+    _save(session, project, milestone, now)
     return milestone
 
 
@@ -157,17 +169,13 @@ def update(
     now: datetime,
 ) -> Milestone:
     """Rename or move a milestone; moving it re-arms its reminders (new due time)."""
-    title = check_length(title, field="title", label="Title", max_len=120, required=True)
-    due_at = due_instant(season, day=day, at=at, tz_name=tz_name)
+    title, due_at = _checked(season, title=title, day=day, at=at, tz_name=tz_name)
     if due_at != milestone.due_at:
         # Unsent reminders for the old time go; the next sweep arms the new ones.
         cancel_reminders(session, milestone.id)
     milestone.due_at = due_at
     milestone.title = title
-    session.add(milestone)
-    _touch(session, project, now)
-    session.add(project)
-    session.flush()
+    _save(session, project, milestone, now)
     return milestone
 
 
@@ -179,10 +187,7 @@ def complete(
         milestone.done_at = now
         cancel_reminders(session, milestone.id)
     milestone.done_note = note
-    session.add(milestone)
-    _touch(session, project, now)
-    session.add(project)
-    session.flush()
+    _save(session, project, milestone, now)
     # What the results showed now is kept for the progress timeline (later syncs
     # replace the snapshots); a milestone that already has its figures keeps them.
     freezes.freeze(session, project, milestone, reason="done", now=now)
@@ -192,10 +197,7 @@ def complete(
 def reopen(session: Session, project: Project, milestone: Milestone, *, now: datetime) -> None:
     milestone.done_at = None
     milestone.done_note = ""
-    session.add(milestone)
-    _touch(session, project, now)
-    session.add(project)
-    session.flush()
+    _save(session, project, milestone, now)
 
 
 def delete(session: Session, project: Project, milestone: Milestone, *, now: datetime) -> None:
