@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from contextlib import contextmanager
 from datetime import UTC, datetime
-
-from sqlalchemy import event
 
 from portfolio.models import Visibility
 from portfolio.seasons import service as seasons
+from tests.queries import statements
 
 
 def test_home_shows_this_seasons_public_projects_with_metric_and_thumbnail(
@@ -58,20 +56,6 @@ def test_demo_link_only_for_the_loaded_demo(client, session, make_user):
     assert 'href="/u/maya-okafor">See a demo portfolio: Maya Okafor</a>' in html
 
 
-@contextmanager
-def _count_queries(engine):
-    seen: list[str] = []
-
-    def before(conn, cursor, statement, *args):
-        seen.append(statement)
-
-    event.listen(engine, "before_cursor_execute", before)
-    try:
-        yield seen
-    finally:
-        event.remove(engine, "before_cursor_execute", before)
-
-
 def test_season_cards_count_learners_and_public_projects_in_one_query(
     app, client, session, make_user, make_project
 ):
@@ -88,7 +72,7 @@ def test_season_cards_count_learners_and_public_projects_in_one_query(
     session.add(shown)
     make_project(ivy, title="Still a draft", season=current)
     session.commit()
-    with _count_queries(app.extensions["engine"]) as few:
+    with statements(app.extensions["engine"]) as few:
         html = client.get("/seasons").get_data(as_text=True)
     card = html.split(f'href="/seasons/{current.slug}"', 1)[1].split("</article>", 1)[0]
     assert "<strong>3</strong> learners" in card
@@ -98,7 +82,7 @@ def test_season_cards_count_learners_and_public_projects_in_one_query(
         for back in range(1, 6):
             seasons.ensure_quarter(session, year - back, quarter)
         session.commit()
-    with _count_queries(app.extensions["engine"]) as many:
+    with statements(app.extensions["engine"]) as many:
         html = client.get("/seasons").get_data(as_text=True)
     assert html.count('class="card season-card"') >= 7
     assert len(many) == len(few)

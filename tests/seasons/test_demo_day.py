@@ -7,7 +7,6 @@ from datetime import UTC, datetime, time, timedelta
 
 import feedparser
 import pytest
-from sqlalchemy import event
 
 from portfolio.models import (
     Role,
@@ -19,6 +18,7 @@ from portfolio.models import (
 from portfolio.seasons import milestones, public_record
 from portfolio.seasons import service as seasons
 from tests.conftest import csrf_token, login
+from tests.queries import statements as sql_statements
 
 
 @pytest.fixture()
@@ -361,21 +361,11 @@ def test_the_showcase_runs_as_many_statements_for_30_projects_as_for_3(
         counts = []
         for path in (f"/seasons/{past.slug}", f"/seasons/{past.slug}/feed.xml"):
             client.get(path)  # warm
-            count = 0
-
-            def bump(*_args, **_kwargs):
-                nonlocal count
-                count += 1
-
-            engine = app.extensions["engine"]
-            event.listen(engine, "before_cursor_execute", bump)
-            try:
+            with sql_statements(app.extensions["engine"]) as seen:
                 response = client.get(path)
-            finally:
-                event.remove(engine, "before_cursor_execute", bump)
             assert response.status_code == 200
             assert f"Project {offset + n - 1}" in response.get_data(as_text=True)
-            counts.append(count)
+            counts.append(len(seen))
         return tuple(counts)
 
     small = statements(3, 0)

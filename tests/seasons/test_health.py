@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import event
 from sqlmodel import select
 
 from portfolio.models import Project, Role
 from portfolio.seasons import health, milestones
 from portfolio.seasons.mentors import assign, mentor_board
 from tests.conftest import login
+from tests.queries import statements
 
 
 def _state(session, app, project, now):
@@ -122,21 +122,10 @@ def test_mentor_board_query_count_does_not_grow(quarter, app, session, make_user
             make_project(make_user(handle), season=season, now=start)
             assign(session, mentor_handle="dan", learner_handle=handle, season=season)
             session.commit()
-        count = 0
-
-        def bump(*_args, **_kwargs):
-            nonlocal count
-            count += 1
-
-        engine = session.get_bind()
-        event.listen(engine, "before_cursor_execute", bump)
-        try:
-            with app.app_context():
-                rows = mentor_board(session, session.merge(mentor), start)
-        finally:
-            event.remove(engine, "before_cursor_execute", bump)
+        with statements(session.get_bind()) as seen, app.app_context():
+            rows = mentor_board(session, session.merge(mentor), start)
         assert rows
-        return count
+        return len(seen)
 
     small = statements_for(2, 0)
     large = statements_for(10, 100)

@@ -7,7 +7,6 @@ import io
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import event
 from sqlmodel import select
 
 from portfolio.models import Enrollment, Milestone, Project, Role, RunLink, Update, Visibility
@@ -15,6 +14,7 @@ from portfolio.seasons import service as seasons
 from portfolio.seasons.mentors import assign
 from portfolio.seasons.organiser import safe_cell
 from tests.conftest import login
+from tests.queries import statements
 
 
 def _season(app, session):
@@ -192,21 +192,11 @@ def test_the_page_runs_as_many_queries_for_50_learners_as_for_5(
         counts = []
         for path in ("/organiser", "/organiser.csv"):
             client.get(path)  # warm: the session's last_seen refresh and the like
-            count = 0
-
-            def bump(*_args, **_kwargs):
-                nonlocal count
-                count += 1
-
-            engine = app.extensions["engine"]
-            event.listen(engine, "before_cursor_execute", bump)
-            try:
+            with statements(app.extensions["engine"]) as seen:
                 response = client.get(path)
-            finally:
-                event.remove(engine, "before_cursor_execute", bump)
             assert response.status_code == 200
             assert f"learner-{offset}" in response.get_data(as_text=True)
-            counts.append(count)
+            counts.append(len(seen))
         return tuple(counts)
 
     small = statements_for(5, 0)

@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import io
 import re
-from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from PIL import Image
-from sqlalchemy import event
 from sqlmodel import select
 
 from portfolio.auth import deletion
@@ -18,6 +16,7 @@ from portfolio.models import Project, ProjectRecap, Role, User, Visibility
 from portfolio.seasons import milestones, recap_lists, recaps
 from portfolio.seasons.mentors import assign
 from tests.conftest import csrf_token, login
+from tests.queries import statements
 
 OLD = (2026, 3)  # Q3 2026: over before "now" in these tests
 STARTED = datetime(2026, 7, 1, 9, tzinfo=UTC)
@@ -304,20 +303,6 @@ def test_batch_helpers_for_other_pages(app, client, session, ended):
     assert url == f"/u/maya/{project.slug}/recap.png"
 
 
-@contextmanager
-def _statements(engine):
-    seen: list[str] = []
-
-    def before(conn, cursor, statement, *args):
-        seen.append(statement)
-
-    event.listen(engine, "before_cursor_execute", before)
-    try:
-        yield seen
-    finally:
-        event.remove(engine, "before_cursor_execute", before)
-
-
 def test_profile_recaps_take_the_same_statements_for_2_and_10_projects(
     app, session, make_user, make_project, make_run
 ):
@@ -344,7 +329,7 @@ def test_profile_recaps_take_the_same_statements_for_2_and_10_projects(
             made += 1
         session.expire_all()
         user = session.get(User, lea.id)
-        with _statements(app.extensions["engine"]) as seen:
+        with statements(app.extensions["engine"]) as seen:
             listed = recap_lists.profile_recaps(session, user)
         assert len(listed) == total
         assert all(r.improvement is not None for r in listed)
