@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import re
 import secrets
+import shutil
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -266,3 +267,37 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     if deselected:
         config.hook.pytest_deselected(items=deselected)
         items[:] = kept
+
+
+# Playwright's own browser download does not work on these machines, so browser tests
+# use Debian's Chromium (installed by scripts/system-deps.sh).
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """One headless Chromium for every browser test of the run, started on first use.
+
+    Playwright allows one ``sync_playwright()`` at a time per process, so all browser
+    tests (tests/e2e, tests/charts, tests/discussion) share this fixture; runs that
+    ask for no browser never start it.
+    """
+    if not Path(CHROMIUM).exists():
+        if os.environ.get("CI"):
+            pytest.fail("Chromium is missing: scripts/system-deps.sh should have installed it")
+        pytest.skip("Chromium is not installed (run scripts/system-deps.sh)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -87,21 +86,6 @@ def site() -> Iterator[str]:
     server.shutdown()
     server.server_close()
     thread.join()
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[object]:
-    sync_api = pytest.importorskip("playwright.sync_api")
-    with sync_api.sync_playwright() as p:
-        try:
-            browser = p.chromium.launch()
-        except Exception:
-            exe = shutil.which("chromium") or shutil.which("chromium-browser")
-            if not exe:
-                pytest.skip("no Chromium for Playwright")
-            browser = p.chromium.launch(executable_path=exe)
-        yield browser
-        browser.close()
 
 
 def test_chart_becomes_interactive_under_csp(site: str, browser) -> None:

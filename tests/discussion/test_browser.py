@@ -9,7 +9,6 @@ served under the app's CSP and must log no console error.
 from __future__ import annotations
 
 import os
-import shutil
 import threading
 from collections.abc import Iterator
 
@@ -33,21 +32,6 @@ def site(world) -> Iterator[str]:
     yield world.app.config["BASE_URL"]
     server.shutdown()
     thread.join()
-
-
-@pytest.fixture()
-def browser() -> Iterator[object]:
-    sync_api = pytest.importorskip("playwright.sync_api")
-    with sync_api.sync_playwright() as p:
-        try:
-            browser = p.chromium.launch()
-        except Exception:
-            exe = shutil.which("chromium") or shutil.which("chromium-browser")
-            if not exe:
-                pytest.skip("no Chromium for Playwright")
-            browser = p.chromium.launch(executable_path=exe)
-        yield browser
-        browser.close()
 
 
 class Person:

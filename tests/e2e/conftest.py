@@ -1,14 +1,11 @@
 """Browser tests: the real app on 127.0.0.1, driven by Playwright in Debian's Chromium.
 
-Playwright's own browser download does not work on these machines, so the
-suite points it at /usr/bin/chromium (installed by scripts/system-deps.sh).
+The Chromium they drive is the session-wide `browser` fixture of tests/conftest.py.
 Screenshots of key pages are saved under test-artifacts/screenshots/.
 """
 
 from __future__ import annotations
 
-import os
-import shutil
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,17 +16,7 @@ from werkzeug.serving import make_server
 # The loopback SMTP server of the email tests, for flows that send mail.
 from tests.notify.conftest import make_smtp_server, smtp_server  # noqa: F401
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 
 
 @pytest.fixture()
@@ -42,20 +29,6 @@ def live_server(app) -> Iterator[str]:
     yield app.config["BASE_URL"]
     server.shutdown()
     thread.join(timeout=5)
-
-
-@pytest.fixture(scope="session")
-def browser():
-    if not Path(CHROMIUM).exists():
-        if os.environ.get("CI"):
-            pytest.fail("Chromium is missing: scripts/system-deps.sh should have installed it")
-        pytest.skip("Chromium is not installed (run scripts/system-deps.sh)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
 
 
 @pytest.fixture()
