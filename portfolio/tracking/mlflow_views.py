@@ -12,36 +12,32 @@ from flask_login import current_user, login_required
 
 from ..db import get_session
 from ..forms import Form, commit_or_show
-from ..models import LinkKind, utcnow
-from ..projects.loading import load_project
+from ..models import LinkKind, RunLink, utcnow
 from . import mlflow_credentials, mlflow_link
 from .forms import MlflowExperimentForm, MlflowRunForm, MlflowServerForm
 from .settings import TrackingSettings
-from .views import _manage_url, _page, bp
+from .views import add_link, bp
 
 
 def _link(handle: str, slug: str, form: Form, name: str, kind: LinkKind):
     """Link a run or follow an experiment from ``form``; re-render with the reason if refused."""
-    session, project, _ = load_project(handle, slug, edit=True)
-    if form.validate_on_submit():
-        done = commit_or_show(session, form, lambda: mlflow_link.add_mlflow_link(
+    return add_link(handle, slug, form, name, lambda session, project: (
+        mlflow_link.add_mlflow_link(
             session, project, current_user, form.ref.data, kind=kind,
             tags=form.tags.data if kind == LinkKind.project_filter else "",
             label=form.label.data, hidden=form.hidden.data, now=utcnow(),
-        ))  # fmt: skip
-        if done:
-            new = done.value
-            if kind == LinkKind.run:
-                flash(
-                    f"Linked the MLflow run {new.ref}. Its results arrive within a minute.",
-                    "success",
-                )
-            else:
-                tags = new.tag_filter.replace(",", " or ")
-                which = f"runs tagged {tags}" if tags else "runs"
-                flash(f"Following the {which} of MLflow experiment {new.ref}.", "success")
-            return redirect(_manage_url(handle, project.slug), 303)
-    return _page(session, project, status_code=422, **{name: form})
+        )
+    ), _linked if kind == LinkKind.run else _following)  # fmt: skip
+
+
+def _linked(new: RunLink) -> str:
+    return f"Linked the MLflow run {new.ref}. Its results arrive within a minute."
+
+
+def _following(new: RunLink) -> str:
+    tags = new.tag_filter.replace(",", " or ")
+    which = f"runs tagged {tags}" if tags else "runs"
+    return f"Following the {which} of MLflow experiment {new.ref}."
 
 
 @bp.post("/u/<handle>/<slug>/runs/mlflow/link")

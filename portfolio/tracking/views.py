@@ -10,6 +10,7 @@ uploaded offline run is queued the same way (``import_queue``): the page shows
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from flask import (
@@ -23,11 +24,12 @@ from flask import (
     url_for,
 )
 from flask_login import current_user, login_required
+from sqlmodel import Session
 
 from ..db import get_session
 from ..errors import DomainError
 from ..extensions import csrf
-from ..forms import ActionForm, commit_or_show, safe_next
+from ..forms import ActionForm, Form, commit_or_show, safe_next
 from ..models import Project, RunLink, utcnow
 from ..projects.loading import load_project
 from ..templating import viewer_timezone
@@ -103,6 +105,28 @@ def _page(session, project: Project, *, status_code: int = 200, **forms: Any):
     return html, status_code
 
 
+def add_link(
+    handle: str,
+    slug: str,
+    form: Form,
+    name: str,
+    create: Callable[[Session, Project], RunLink],
+    message: Callable[[RunLink], str],
+):
+    """Add a link from ``form`` (W&B or MLflow, run or project): the steps all four share.
+
+    ``create`` calls the service; done → flash ``message(new)`` and redirect, refused →
+    the runs page again with ``form`` in its slot ``name`` and the reason (422).
+    """
+    session, project, _ = load_project(handle, slug, edit=True)
+    if form.validate_on_submit():
+        done = commit_or_show(session, form, lambda: create(session, project))
+        if done:
+            flash(message(done.value), "success")
+            return redirect(_manage_url(handle, project.slug), 303)
+    return _page(session, project, status_code=422, **{name: form})
+
+
 @bp.get("/u/<handle>/<slug>/runs")
 @login_required
 def manage(handle: str, slug: str):
@@ -113,34 +137,23 @@ def manage(handle: str, slug: str):
 @bp.post("/u/<handle>/<slug>/runs/link")
 @login_required
 def add_run(handle: str, slug: str):
-    session, project, _ = load_project(handle, slug, edit=True)
     form = RunLinkForm(prefix="run")
-    if form.validate_on_submit():
-        done = commit_or_show(session, form, lambda: link.add_run_link(
-            session, project, current_user, form.ref.data, form.label.data,
-            form.hidden.data, now=utcnow(),
-        ))  # fmt: skip
-        if done:
-            new = done.value
-            flash(f"Linked {new.ref}. Its results arrive within a minute.", "success")
-            return redirect(_manage_url(handle, project.slug), 303)
-    return _page(session, project, run_form=form, status_code=422)
+    return add_link(handle, slug, form, "run_form", lambda session, project: link.add_run_link(
+        session, project, current_user, form.ref.data, form.label.data,
+        form.hidden.data, now=utcnow(),
+    ), lambda new: f"Linked {new.ref}. Its results arrive within a minute.")  # fmt: skip
 
 
 @bp.post("/u/<handle>/<slug>/runs/follow")
 @login_required
 def add_project(handle: str, slug: str):
-    session, project, _ = load_project(handle, slug, edit=True)
     form = ProjectLinkForm(prefix="project")
-    if form.validate_on_submit():
-        done = commit_or_show(session, form, lambda: link.add_project_filter(
+    return add_link(handle, slug, form, "project_form", lambda session, project: (
+        link.add_project_filter(
             session, project, current_user, form.ref.data, form.tags.data,
             form.label.data, form.hidden.data, now=utcnow(),
-        ))  # fmt: skip
-        if done:
-            flash(_following(done.value), "success")
-            return redirect(_manage_url(handle, project.slug), 303)
-    return _page(session, project, project_form=form, status_code=422)
+        )
+    ), _following)  # fmt: skip
 
 
 def _following(new: RunLink) -> str:
